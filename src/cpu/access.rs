@@ -1,0 +1,248 @@
+//! Memory access through segments: limit checks, linear → physical translation, and the
+//! stack primitives every push and pop goes through.
+
+use super::exception::{Exception, Exec};
+use super::model::CpuModel;
+use super::state::{Seg, ESP};
+use super::Cpu;
+
+impl Cpu {
+    /// Checks `size` bytes at `off` against the segment's limit and returns the linear
+    /// address of the first byte.
+    #[inline(always)]
+    fn seg_check(&self, seg: Seg, off: u32, size: u32) -> Result<u32, Exception> {
+        let s = &self.seg[seg as usize];
+        let last = off.wrapping_add(size - 1);
+        if last >= off && last <= s.limit && !self.is_expand_down(s.attrs) {
+            return Ok(s.base.wrapping_add(off));
+        }
+        self.seg_check_slow(seg, off, size)
+    }
+
+    #[inline(always)]
+    fn is_expand_down(&self, attrs: u16) -> bool {
+        // Data segment (S=1, code bit clear) with the expand-down bit.
+        attrs & 0x1C == 0x14
+    }
+
+    #[cold]
+    fn seg_check_slow(&self, seg: Seg, off: u32, size: u32) -> Result<u32, Exception> {
+        let s = &self.seg[seg as usize];
+        let last = off.wrapping_add(size - 1);
+        let fault = || {
+            if seg == Seg::Ss {
+                Exception::ss(0)
+            } else {
+                Exception::gp(0)
+            }
+        };
+        if self.is_expand_down(s.attrs) {
+            let upper = if s.is_32() { 0xFFFF_FFFF } else { 0xFFFF };
+            if off > s.limit && last >= off && last <= upper {
+                return Ok(s.base.wrapping_add(off));
+            }
+            return Err(fault());
+        }
+        Err(fault())
+    }
+
+    /// Linear → physical. Paging (CR0.PG) is handled by the MMU once it exists; until then
+    /// linear addresses are physical.
+    #[inline(always)]
+    pub fn translate(&self, linear: u32) -> u32 {
+        linear
+    }
+
+    #[inline]
+    pub fn read8(&mut self, seg: Seg, off: u32) -> Result<u8, Exception> {
+        if self.model == CpuModel::I8086 {
+            let a = self.seg[seg as usize].base.wrapping_add(off & 0xFFFF);
+            return Ok(self.mem.read_u8(a));
+        }
+        let lin = self.seg_check(seg, off, 1)?;
+        Ok(self.mem.read_u8(self.translate(lin)))
+    }
+
+    #[inline]
+    pub fn read16(&mut self, seg: Seg, off: u32) -> Result<u16, Exception> {
+        if self.model == CpuModel::I8086 {
+            // Offsets wrap inside the 64 KiB segment, even between the two bytes of a word.
+            let lo = self.read8(seg, off)? as u16;
+            let hi = self.read8(seg, off.wrapping_add(1))? as u16;
+            return Ok(lo | hi << 8);
+        }
+        let lin = self.seg_check(seg, off, 2)?;
+        Ok(self.mem.read_u16(self.translate(lin)))
+    }
+
+    #[inline]
+    pub fn read32(&mut self, seg: Seg, off: u32) -> Result<u32, Exception> {
+        let lin = self.seg_check(seg, off, 4)?;
+        Ok(self.mem.read_u32(self.translate(lin)))
+    }
+
+    #[inline]
+    pub fn write8(&mut self, seg: Seg, off: u32, v: u8) -> Exec {
+        if self.model == CpuModel::I8086 {
+            let a = self.seg[seg as usize].base.wrapping_add(off & 0xFFFF);
+            self.mem.write_u8(a, v);
+            return Ok(());
+        }
+        let lin = self.seg_check(seg, off, 1)?;
+        let phys = self.translate(lin);
+        self.mem.write_u8(phys, v);
+        Ok(())
+    }
+
+    #[inline]
+    pub fn write16(&mut self, seg: Seg, off: u32, v: u16) -> Exec {
+        if self.model == CpuModel::I8086 {
+            self.write8(seg, off, v as u8)?;
+            return self.write8(seg, off.wrapping_add(1), (v >> 8) as u8);
+        }
+        let lin = self.seg_check(seg, off, 2)?;
+        let phys = self.translate(lin);
+        self.mem.write_u16(phys, v);
+        Ok(())
+    }
+
+    #[inline]
+    pub fn write32(&mut self, seg: Seg, off: u32, v: u32) -> Exec {
+        let lin = self.seg_check(seg, off, 4)?;
+        let phys = self.translate(lin);
+        self.mem.write_u32(phys, v);
+        Ok(())
+    }
+
+    /// Mask of the stack pointer: SP (16-bit stack) or ESP (32-bit stack, SS.B set).
+    #[inline]
+    pub fn sp_mask(&self) -> u32 {
+        if self.seg[Seg::Ss as usize].is_32() {
+            0xFFFF_FFFF
+        } else {
+            0xFFFF
+        }
+    }
+
+    /// The stack pointer as an offset into SS.
+    #[inline]
+    pub fn sp(&self) -> u32 {
+        self.gpr[ESP] & self.sp_mask()
+    }
+
+    /// Sets the stack pointer, keeping the upper half of ESP on a 16-bit stack.
+    #[inline]
+    pub fn set_sp(&mut self, v: u32) {
+        let m = self.sp_mask();
+        self.gpr[ESP] = (self.gpr[ESP] & !m) | (v & m);
+    }
+
+    #[inline]
+    pub fn push16(&mut self, v: u16) -> Exec {
+        let sp = self.sp().wrapping_sub(2) & self.sp_mask();
+        self.write16(Seg::Ss, sp, v)?;
+        self.set_sp(sp);
+        Ok(())
+    }
+
+    #[inline]
+    pub fn push32(&mut self, v: u32) -> Exec {
+        let sp = self.sp().wrapping_sub(4) & self.sp_mask();
+        self.write32(Seg::Ss, sp, v)?;
+        self.set_sp(sp);
+        Ok(())
+    }
+
+    #[inline]
+    pub fn pop16(&mut self) -> Result<u16, Exception> {
+        let sp = self.sp();
+        let v = self.read16(Seg::Ss, sp)?;
+        self.set_sp(sp.wrapping_add(2));
+        Ok(v)
+    }
+
+    #[inline]
+    pub fn pop32(&mut self) -> Result<u32, Exception> {
+        let sp = self.sp();
+        let v = self.read32(Seg::Ss, sp)?;
+        self.set_sp(sp.wrapping_add(4));
+        Ok(v)
+    }
+
+    /// Reads the word at SS:[SP + `offset`] without popping (for instructions that must check
+    /// everything before changing state, like RETF and IRET).
+    #[inline]
+    pub fn peek16(&mut self, offset: u32) -> Result<u16, Exception> {
+        let sp = self.sp().wrapping_add(offset) & self.sp_mask();
+        self.read16(Seg::Ss, sp)
+    }
+
+    #[inline]
+    pub fn peek32(&mut self, offset: u32) -> Result<u32, Exception> {
+        let sp = self.sp().wrapping_add(offset) & self.sp_mask();
+        self.read32(Seg::Ss, sp)
+    }
+
+    /// Loads a segment register the real-mode way (base = selector << 4, cache kept).
+    #[inline]
+    pub fn load_seg_real(&mut self, seg: Seg, selector: u16) {
+        let real = !self.protected_mode();
+        let s = &mut self.seg[seg as usize];
+        s.selector = selector;
+        s.base = (selector as u32) << 4;
+        if seg == Seg::Cs && real {
+            // A real-mode far transfer gives CS 16-bit code attributes.
+            s.attrs &= !super::state::ATTR_DB;
+        }
+    }
+
+    /// Loads a segment register from a selector in the current mode. Protected-mode
+    /// descriptor loads live in the protected-mode module; real and V86 mode use the
+    /// selector as a paragraph number.
+    pub fn load_seg(&mut self, seg: Seg, selector: u16) -> Exec {
+        if self.protected_mode() {
+            return self.load_seg_protected(seg, selector);
+        }
+        self.load_seg_real(seg, selector);
+        Ok(())
+    }
+
+    /// Protected-mode segment loads are not implemented yet: they fault so that no guest
+    /// silently runs with wrong segment bases.
+    fn load_seg_protected(&mut self, _seg: Seg, selector: u16) -> Exec {
+        Err(Exception::gp(selector as u32 & 0xFFFC))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_mode_word_at_segment_end_faults_on_286() {
+        let mut c = Cpu::new(CpuModel::I286, 1 << 20);
+        assert_eq!(c.read16(Seg::Ds, 0xFFFF), Err(Exception::gp(0)));
+        assert_eq!(c.read16(Seg::Ss, 0xFFFF), Err(Exception::ss(0)));
+        assert!(c.read16(Seg::Ds, 0xFFFE).is_ok());
+    }
+
+    #[test]
+    fn word_at_segment_end_wraps_on_8086() {
+        let mut c = Cpu::new(CpuModel::I8086, 1 << 20);
+        c.load_seg_real(Seg::Ds, 0x1000);
+        c.write16(Seg::Ds, 0xFFFF, 0xBEEF).unwrap();
+        assert_eq!(c.mem.read_u8(0x1FFFF), 0xEF);
+        assert_eq!(c.mem.read_u8(0x10000), 0xBE);
+        assert_eq!(c.read16(Seg::Ds, 0xFFFF), Ok(0xBEEF));
+    }
+
+    #[test]
+    fn push_pop_16_bit_stack_wraps() {
+        let mut c = Cpu::new(CpuModel::I386, 1 << 20);
+        c.gpr[ESP] = 0xABCD_0000;
+        c.push16(0x1234).unwrap();
+        assert_eq!(c.gpr[ESP], 0xABCD_FFFE);
+        assert_eq!(c.pop16(), Ok(0x1234));
+        assert_eq!(c.gpr[ESP], 0xABCD_0000);
+    }
+}

@@ -1,0 +1,26 @@
+//! The x87 escape opcodes (D8-DF) while no FPU is attached: the machine behaves like a PC
+//! with an empty coprocessor socket. The instructions decode (so lengths and memory operands
+//! are right) and change nothing; FNSTSW/FNSTCW leave their destination alone, which is how
+//! software detects the missing FPU. CR0.EM or CR0.TS raise #NM as on real hardware.
+
+use iced_x86::Instruction;
+
+use super::{Handler, Op, Table};
+use crate::cpu::exception::{self, Exception, Exec};
+use crate::cpu::model::CpuModel;
+use crate::cpu::state::Cr0;
+use crate::cpu::Cpu;
+
+pub fn register(_t: &mut Table) {}
+
+pub fn handler_for(_model: CpuModel, _instr: &Instruction) -> Handler {
+    esc_no_fpu
+}
+
+/// An escape opcode with no coprocessor present.
+pub fn esc_no_fpu(cpu: &mut Cpu, _op: &Op) -> Exec {
+    if cpu.model >= CpuModel::I286 && cpu.cr.cr0 & (Cr0::EM.bits() | Cr0::TS.bits()) != 0 {
+        return Err(Exception::new(exception::NM));
+    }
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! Instruction handlers, grouped by family, and the table that maps every
+//! `iced_x86::Code` to its handler. The table is built once; decoding stores the handler in
+//! each [`Op`], so execution never looks at the opcode again.
+
+pub mod alu;
+pub mod bcd;
+pub mod bit;
+pub mod control;
+pub mod fpu_stub;
+pub mod io;
+pub mod misc;
+pub mod model8086;
+pub mod mov;
+pub mod muldiv;
+pub mod operand;
+pub mod shift;
+pub mod stack;
+pub mod string;
+pub mod system;
+
+use std::ops::Deref;
+use std::sync::OnceLock;
+
+use iced_x86::{Code, CpuidFeature, Instruction};
+
+use super::exception::{Exception, Exec};
+use super::model::CpuModel;
+use super::Cpu;
+
+/// An instruction handler. It reads operands through `op`, may fault with `Err`, and commits
+/// state only when nothing can fault any more.
+pub type Handler = fn(&mut Cpu, &Op) -> Exec;
+
+/// A decoded instruction with everything execution needs.
+#[derive(Clone)]
+pub struct Op {
+    pub instr: Instruction,
+    pub handler: Handler,
+    /// EIP of the next instruction (wrapped to 16 bits in 16-bit code).
+    pub next_eip: u32,
+    /// The memory operand uses 32-bit addressing.
+    pub addr32: bool,
+}
+
+impl Deref for Op {
+    type Target = Instruction;
+
+    #[inline(always)]
+    fn deref(&self) -> &Instruction {
+        &self.instr
+    }
+}
+
+/// Handler table indexed by `Code`.
+pub type Table = Vec<Handler>;
+
+/// Sets the handler of `code`.
+#[inline]
+pub fn set(t: &mut Table, code: Code, h: Handler) {
+    t[code as usize] = h;
+}
+
+/// Sets the same handler for several codes.
+pub fn set_all(t: &mut Table, codes: &[Code], h: Handler) {
+    for &c in codes {
+        set(t, c, h);
+    }
+}
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t: Table = vec![unimplemented as Handler; Code::values().count()];
+        mov::register(&mut t);
+        alu::register(&mut t);
+        shift::register(&mut t);
+        muldiv::register(&mut t);
+        bcd::register(&mut t);
+        bit::register(&mut t);
+        string::register(&mut t);
+        stack::register(&mut t);
+        control::register(&mut t);
+        io::register(&mut t);
+        misc::register(&mut t);
+        system::register(&mut t);
+        fpu_stub::register(&mut t);
+        set(&mut t, Code::INVALID, invalid_opcode);
+        t
+    })
+}
+
+/// Whether `code` has a handler (used by tests that check table coverage).
+pub fn is_implemented(code: Code) -> bool {
+    table()[code as usize] as usize != unimplemented as Handler as usize
+}
+
+/// The handler for `instr` on `model`: #UD where the model lacks the instruction.
+pub fn handler_for(model: CpuModel, instr: &Instruction) -> Handler {
+    if instr.is_invalid() {
+        return invalid_opcode;
+    }
+    let features = instr.cpuid_features();
+    if features.iter().any(|f| is_fpu_feature(*f)) {
+        return fpu_stub::handler_for(model, instr);
+    }
+    if !features.iter().all(|&f| model_has(model, f)) {
+        return invalid_opcode;
+    }
+    table()[instr.code() as usize]
+}
+
+fn is_fpu_feature(f: CpuidFeature) -> bool {
+    matches!(
+        f,
+        CpuidFeature::FPU
+            | CpuidFeature::FPU287
+            | CpuidFeature::FPU387
+            | CpuidFeature::FPU287XL_ONLY
+            | CpuidFeature::FPU387SL_ONLY
+    )
+}
+
+/// Whether `model` implements instructions that need `f`.
+fn model_has(model: CpuModel, f: CpuidFeature) -> bool {
+    use CpuidFeature as F;
+    match f {
+        F::INTEL8086 | F::INTEL8086_ONLY => true,
+        F::INTEL186 | F::INTEL286 => model >= CpuModel::I286,
+        F::INTEL286_ONLY => model == CpuModel::I286,
+        F::INTEL386 => model >= CpuModel::I386,
+        F::INTEL486 | F::CPUID => model >= CpuModel::I486,
+        F::TSC | F::CX8 | F::MSR | F::CMOV | F::SEP | F::PAUSE | F::MULTIBYTENOP => {
+            model >= CpuModel::P6
+        }
+        _ => false,
+    }
+}
+
+/// #UD for opcodes the model does not have.
+pub fn invalid_opcode(_cpu: &mut Cpu, _op: &Op) -> Exec {
+    Err(Exception::invalid_opcode())
+}
+
+/// Instructions the decoder knows but we have not implemented: #UD, and remembered so that
+/// suite runners can name the cause of a failure.
+pub fn unimplemented(cpu: &mut Cpu, op: &Op) -> Exec {
+    cpu.last_unimplemented = Some(op.code());
+    Err(Exception::invalid_opcode())
+}
+#[cfg(test)]
+mod tests_core;

@@ -1,0 +1,5 @@
+//! (family: string) — handlers to be filled in.
+
+use super::Table;
+
+pub fn register(_t: &mut Table) {}

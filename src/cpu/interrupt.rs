@@ -1,0 +1,72 @@
+//! Interrupt and exception delivery. Real mode and V86-less operation use the interrupt
+//! vector table; protected-mode gates are added by the protected-mode work.
+
+use super::exception::{self, Exception};
+use super::model::CpuModel;
+use super::state::{Flags, Seg};
+use super::Cpu;
+
+impl Cpu {
+    /// Delivers interrupt `vector` with `ret_eip` as the return address. On return CS:EIP
+    /// (and `next_eip`) point at the handler. Faults during delivery escalate to a double
+    /// fault and then a triple fault (`Err`).
+    pub fn deliver_interrupt(
+        &mut self,
+        vector: u8,
+        ret_eip: u32,
+        error_code: Option<u32>,
+    ) -> Result<(), Exception> {
+        match self.deliver_once(vector, ret_eip, error_code) {
+            Ok(()) => Ok(()),
+            Err(e) if vector == exception::DF => Err(e),
+            Err(_) => self.deliver_once(exception::DF, ret_eip, Some(0)),
+        }
+    }
+
+    fn deliver_once(
+        &mut self,
+        vector: u8,
+        ret_eip: u32,
+        error_code: Option<u32>,
+    ) -> Result<(), Exception> {
+        if self.protected_mode() {
+            return self.deliver_protected(vector, ret_eip, error_code);
+        }
+        self.deliver_real(vector, ret_eip)
+    }
+
+    fn deliver_real(&mut self, vector: u8, ret_eip: u32) -> Result<(), Exception> {
+        let entry = vector as u32 * 4;
+        if self.model >= CpuModel::I286 && entry + 3 > self.idtr.limit as u32 {
+            return Err(Exception::gp(entry | 2));
+        }
+        let addr = self.idtr.base.wrapping_add(entry);
+        let new_ip = self.mem.read_u16(self.translate(addr));
+        let new_cs = self.mem.read_u16(self.translate(addr.wrapping_add(2)));
+        let flags = self.eflags();
+        let cs = self.seg[Seg::Cs as usize].selector;
+        self.push16(flags as u16)?;
+        self.push16(cs)?;
+        self.push16(ret_eip as u16)?;
+        let mut clear = Flags::IF.bits() | Flags::TF.bits();
+        if self.model >= CpuModel::I486 {
+            clear |= Flags::AC.bits();
+        }
+        self.eflags &= !clear;
+        self.load_seg_real(Seg::Cs, new_cs);
+        self.eip = new_ip as u32;
+        self.next_eip = self.eip;
+        Ok(())
+    }
+
+    /// Protected-mode interrupt delivery through the IDT is not implemented yet; reporting
+    /// it as a failed delivery stops the machine visibly instead of running on wrongly.
+    fn deliver_protected(
+        &mut self,
+        _vector: u8,
+        _ret: u32,
+        _code: Option<u32>,
+    ) -> Result<(), Exception> {
+        Err(Exception::gp(0))
+    }
+}

@@ -1,0 +1,336 @@
+//! The interpreter: CPU state, the decoded-block cache, instruction handlers, and the run loop.
+
+pub mod access;
+pub mod decode;
+pub mod exception;
+pub mod exec;
+pub mod flags;
+pub mod interrupt;
+pub mod model;
+pub mod state;
+#[cfg(test)]
+pub mod testutil;
+
+pub use exception::{Exception, Exec};
+pub use model::CpuModel;
+pub use state::{Flags, Seg, Segment};
+
+use crate::io::{debug::DebugPorts, PortBus};
+use crate::mem::{CodeWrite, Memory};
+use decode::BlockCache;
+use flags::LazyFlags;
+use state::{ControlRegs, TableReg};
+
+/// Why `Cpu::run` returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The instruction budget ran out.
+    Budget,
+    /// HLT with interrupts that cannot wake it in this run (the caller may deliver one).
+    Halted,
+    /// The guest asked to exit (isa-debug-exit) with this exit code.
+    Exit(i32),
+    /// An exception could not be delivered (triple fault): the machine must reset.
+    TripleFault,
+}
+
+pub struct Cpu {
+    pub model: CpuModel,
+    /// EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI.
+    pub gpr: [u32; 8],
+    /// Address of the instruction being executed (its first prefix byte).
+    pub eip: u32,
+    /// Where execution continues after the current instruction; branches overwrite it.
+    pub next_eip: u32,
+    /// EFLAGS; the status flags in it are stale while `lazy.op` is not `None`.
+    pub(crate) eflags: u32,
+    pub(crate) lazy: LazyFlags,
+    pub seg: [Segment; 6],
+    pub cr: ControlRegs,
+    pub gdtr: TableReg,
+    pub idtr: TableReg,
+    pub ldtr: Segment,
+    pub tr: Segment,
+    pub dr: [u32; 8],
+    pub mem: Memory,
+    pub io: Box<dyn PortBus>,
+    pub halted: bool,
+    /// Interrupts are held off until after the next instruction (MOV SS, POP SS, STI).
+    pub inhibit_interrupts: bool,
+    /// Instructions retired since reset.
+    pub icount: u64,
+    /// Extra time-stamp counter offset (RDTSC returns icount + this).
+    pub tsc_offset: u64,
+    /// Set by handlers to end the run (e.g. a write to the debug-exit port).
+    pub stop: Option<Stop>,
+    /// The last instruction that hit a missing handler (reported by suite runners).
+    pub last_unimplemented: Option<iced_x86::Code>,
+    cache: BlockCache,
+    code_writes: Vec<CodeWrite>,
+}
+
+impl Cpu {
+    /// A CPU of `model` with `ram_size` bytes of RAM and the debug ports as its I/O bus,
+    /// in the reset state.
+    pub fn new(model: CpuModel, ram_size: usize) -> Cpu {
+        Cpu::with_bus(model, ram_size, Box::new(DebugPorts::new()))
+    }
+
+    pub fn with_bus(model: CpuModel, ram_size: usize, io: Box<dyn PortBus>) -> Cpu {
+        let mut cpu = Cpu {
+            model,
+            gpr: [0; 8],
+            eip: 0,
+            next_eip: 0,
+            eflags: 0,
+            lazy: LazyFlags::default(),
+            seg: [Segment::default(); 6],
+            cr: ControlRegs::default(),
+            gdtr: TableReg::default(),
+            idtr: TableReg {
+                base: 0,
+                limit: 0x3FF,
+            },
+            ldtr: Segment::default(),
+            tr: Segment::default(),
+            dr: [0; 8],
+            mem: Memory::new(ram_size, model.address_mask()),
+            io,
+            halted: false,
+            inhibit_interrupts: false,
+            icount: 0,
+            tsc_offset: 0,
+            stop: None,
+            last_unimplemented: None,
+            cache: BlockCache::new(),
+            code_writes: Vec::with_capacity(64),
+        };
+        cpu.reset();
+        cpu
+    }
+
+    /// The state after RESET: CS:IP = F000:FFF0 (base FFFF0000 on 386+), flags cleared.
+    pub fn reset(&mut self) {
+        self.gpr = [0; 8];
+        if self.model >= CpuModel::I386 {
+            // EDX holds the processor signature after reset.
+            self.gpr[state::EDX] = match self.model {
+                CpuModel::I386 => 0x0303,
+                CpuModel::I486 => 0x0421,
+                _ => 0x0611,
+            };
+        }
+        self.load_eflags_raw(self.model.flags_fixed_ones());
+        for s in Seg::ALL {
+            self.seg[s as usize] = Segment::real(0);
+        }
+        let cs = &mut self.seg[Seg::Cs as usize];
+        cs.selector = 0xF000;
+        cs.base = match self.model {
+            CpuModel::I8086 => 0xF_0000,
+            CpuModel::I286 => 0xFF_0000,
+            _ => 0xFFFF_0000,
+        };
+        self.eip = 0xFFF0;
+        self.next_eip = self.eip;
+        self.cr = ControlRegs::default();
+        if self.model >= CpuModel::I386 {
+            self.cr.cr0 = if self.model >= CpuModel::I486 {
+                0x6000_0010
+            } else {
+                0x10
+            };
+        } else if self.model == CpuModel::I286 {
+            self.cr.cr0 = 0xFFF0;
+        }
+        self.gdtr = TableReg::default();
+        self.idtr = TableReg {
+            base: 0,
+            limit: 0x3FF,
+        };
+        self.dr = [0; 8];
+        self.dr[6] = 0xFFFF_0FF0;
+        self.dr[7] = 0x400;
+        self.halted = false;
+        self.inhibit_interrupts = false;
+        self.stop = None;
+        self.flush_decode_cache();
+    }
+
+    /// Drops every decoded block (after loading memory behind the CPU's back, or a mode change
+    /// the cache key does not cover).
+    pub fn flush_decode_cache(&mut self) {
+        self.cache.flush(&mut self.mem);
+    }
+
+    /// Whether protected mode is on (CR0.PE).
+    #[inline]
+    pub fn protected_mode(&self) -> bool {
+        self.cr.cr0 & 1 != 0
+    }
+
+    /// Whether IF is set.
+    #[inline]
+    pub fn interrupts_enabled(&self) -> bool {
+        self.eflags & Flags::IF.bits() != 0
+    }
+
+    /// Whether an external interrupt may be delivered now.
+    pub fn can_take_interrupt(&self) -> bool {
+        self.interrupts_enabled() && !self.inhibit_interrupts
+    }
+
+    /// Delivers external interrupt `vector` (from the PIC): wakes a halted CPU.
+    pub fn external_interrupt(&mut self, vector: u8) {
+        self.halted = false;
+        self.next_eip = self.eip;
+        if self.deliver_interrupt(vector, self.eip, None).is_err() {
+            self.stop = Some(Stop::TripleFault);
+        }
+    }
+
+    /// Runs up to `budget` instructions (a block may overshoot by less than one block).
+    pub fn run(&mut self, budget: u64) -> Stop {
+        let mut cache = std::mem::take(&mut self.cache);
+        let stop = self.run_blocks(&mut cache, budget);
+        self.cache = cache;
+        stop
+    }
+
+    /// Executes exactly one instruction (or delivers one pending exception).
+    pub fn step(&mut self) -> Stop {
+        let mut cache = std::mem::take(&mut self.cache);
+        let stop = self.run_single(&mut cache);
+        self.cache = cache;
+        stop
+    }
+
+    fn run_blocks(&mut self, cache: &mut BlockCache, budget: u64) -> Stop {
+        let end = self.icount.saturating_add(budget);
+        loop {
+            if let Some(s) = self.stop.take() {
+                return s;
+            }
+            if self.halted {
+                return Stop::Halted;
+            }
+            if self.icount >= end {
+                return Stop::Budget;
+            }
+            if self.eflags & Flags::TF.bits() != 0 {
+                // Single-step: one instruction, then the debug trap.
+                if let Stop::Budget = self.run_single(cache) {
+                    continue;
+                }
+                continue;
+            }
+            self.inhibit_interrupts = false;
+            let id = match cache.lookup(self) {
+                Ok(id) => id,
+                Err(e) => {
+                    self.raise(e);
+                    continue;
+                }
+            };
+            let block = cache.block(id);
+            let (start, stop_at) = (block.phys_start, block.phys_end);
+            let mut done = 0u64;
+            for op in block.ops.iter() {
+                self.next_eip = op.next_eip;
+                let r = (op.handler)(self, op);
+                done += 1;
+                match r {
+                    Ok(()) => self.eip = self.next_eip,
+                    Err(e) => {
+                        self.raise(e);
+                        break;
+                    }
+                }
+                if self.mem.code_written() {
+                    // Stop the block if the write hit it: the rest must be decoded again.
+                    if let Some(w) = self.mem.last_code_write() {
+                        if w.addr < stop_at && w.addr + w.len > start {
+                            break;
+                        }
+                    }
+                }
+            }
+            self.icount += done;
+            if self.mem.code_written() {
+                self.apply_code_writes(cache);
+            }
+        }
+    }
+
+    fn run_single(&mut self, cache: &mut BlockCache) -> Stop {
+        if let Some(s) = self.stop.take() {
+            return s;
+        }
+        if self.halted {
+            return Stop::Halted;
+        }
+        let trap = self.eflags & Flags::TF.bits() != 0;
+        let op = match cache.lookup(self) {
+            Ok(id) => cache.block(id).ops[0].clone(),
+            Err(e) => {
+                self.raise(e);
+                return Stop::Budget;
+            }
+        };
+        self.next_eip = op.next_eip;
+        let r = (op.handler)(self, &op);
+        self.icount += 1;
+        match r {
+            Ok(()) => {
+                self.eip = self.next_eip;
+                if trap && !self.halted {
+                    let eip = self.eip;
+                    if self.deliver_interrupt(exception::DB, eip, None).is_err() {
+                        self.stop = Some(Stop::TripleFault);
+                    }
+                }
+            }
+            Err(e) => self.raise(e),
+        }
+        if self.mem.code_written() {
+            self.apply_code_writes(cache);
+        }
+        self.stop.take().unwrap_or(Stop::Budget)
+    }
+
+    fn apply_code_writes(&mut self, cache: &mut BlockCache) {
+        let mut writes = std::mem::take(&mut self.code_writes);
+        let overflow = self.mem.take_code_writes(&mut writes);
+        if overflow {
+            cache.flush(&mut self.mem);
+        } else {
+            for w in &writes {
+                cache.invalidate_range(&mut self.mem, w.addr, w.len);
+            }
+        }
+        self.code_writes = writes;
+    }
+
+    /// Delivers exception `e` raised by the instruction at `self.eip`.
+    pub fn raise(&mut self, e: Exception) {
+        // The 8086 pushes the address after the dividing instruction for #DE.
+        let ret = if e.vector == exception::DE && self.model == CpuModel::I8086 {
+            self.next_eip
+        } else {
+            self.eip
+        };
+        if self.deliver_interrupt(e.vector, ret, e.error_code).is_err() {
+            self.stop = Some(Stop::TripleFault);
+        }
+    }
+
+    /// Number of blocks currently in the decode cache (for statistics and tests).
+    pub fn cached_blocks(&self) -> usize {
+        self.cache.live_blocks()
+    }
+
+    /// The debug ports, when the CPU was built with them (tests, `emu run`).
+    pub fn debug_ports(&self) -> Option<&DebugPorts> {
+        self.io.as_any()?.downcast_ref::<DebugPorts>()
+    }
+}

@@ -1,0 +1,9 @@
+//! emu: a pure-software x86 PC emulator. The CPU is an interpreter on iced-x86.
+
+pub mod cpu;
+pub mod error;
+pub mod io;
+pub mod mem;
+pub mod testsuite;
+
+pub use error::{Error, Result};

@@ -1,0 +1,261 @@
+//! The physical address space: RAM, the address mask (8086 1 MiB wrap, A20 gate), and
+//! tracking of pages that hold decoded code so that writes to them invalidate the decode cache.
+
+/// Log2 of the code-tracking page size.
+pub const PAGE_SHIFT: u32 = 12;
+pub const PAGE_SIZE: u32 = 1 << PAGE_SHIFT;
+
+/// At most this many code writes are remembered between two checks; past that, the whole
+/// pages are invalidated (the log only overflows with pathological self-modifying code).
+const SMC_LOG_CAP: usize = 64;
+
+/// A write that landed on a page holding decoded code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodeWrite {
+    pub addr: u32,
+    pub len: u32,
+}
+
+pub struct Memory {
+    ram: Vec<u8>,
+    /// Physical address mask: CPU address lines and the A20 gate.
+    mask: u32,
+    cpu_mask: u32,
+    a20: bool,
+    /// Per physical page: non-zero when decoded code lives there.
+    code_pages: Vec<u8>,
+    smc_log: Vec<CodeWrite>,
+    smc_overflow: bool,
+}
+
+impl Memory {
+    /// RAM of `size` bytes starting at physical address 0. `cpu_mask` is the mask of the
+    /// address lines the CPU drives (e.g. 0xFFFFF on an 8086).
+    pub fn new(size: usize, cpu_mask: u32) -> Memory {
+        let pages = (size as u64).div_ceil(PAGE_SIZE as u64) as usize + 1;
+        Memory {
+            ram: vec![0; size],
+            mask: cpu_mask,
+            cpu_mask,
+            a20: true,
+            code_pages: vec![0; pages],
+            smc_log: Vec::with_capacity(SMC_LOG_CAP),
+            smc_overflow: false,
+        }
+    }
+
+    pub fn size(&self) -> usize {
+        self.ram.len()
+    }
+
+    pub fn ram(&self) -> &[u8] {
+        &self.ram
+    }
+
+    /// The physical address mask currently in force.
+    #[inline]
+    pub fn mask(&self) -> u32 {
+        self.mask
+    }
+
+    /// Opens or closes the A20 gate (closed: address line 20 forced to zero).
+    pub fn set_a20(&mut self, enabled: bool) {
+        self.a20 = enabled;
+        self.mask = if enabled {
+            self.cpu_mask
+        } else {
+            self.cpu_mask & !(1 << 20)
+        };
+    }
+
+    pub fn a20(&self) -> bool {
+        self.a20
+    }
+
+    #[inline]
+    pub fn read_u8(&self, addr: u32) -> u8 {
+        let a = (addr & self.mask) as usize;
+        match self.ram.get(a) {
+            Some(&b) => b,
+            None => 0xFF,
+        }
+    }
+
+    #[inline]
+    pub fn read_u16(&self, addr: u32) -> u16 {
+        let a = (addr & self.mask) as usize;
+        if addr & 0xFFF != 0xFFF {
+            if let Some(s) = self.ram.get(a..a + 2) {
+                return u16::from_le_bytes([s[0], s[1]]);
+            }
+        }
+        self.read_u8(addr) as u16 | (self.read_u8(addr.wrapping_add(1)) as u16) << 8
+    }
+
+    #[inline]
+    pub fn read_u32(&self, addr: u32) -> u32 {
+        let a = (addr & self.mask) as usize;
+        if addr & 0xFFF <= 0xFFC {
+            if let Some(s) = self.ram.get(a..a + 4) {
+                return u32::from_le_bytes([s[0], s[1], s[2], s[3]]);
+            }
+        }
+        self.read_u16(addr) as u32 | (self.read_u16(addr.wrapping_add(2)) as u32) << 16
+    }
+
+    #[inline]
+    pub fn write_u8(&mut self, addr: u32, v: u8) {
+        let a = (addr & self.mask) as usize;
+        if let Some(b) = self.ram.get_mut(a) {
+            *b = v;
+            self.note_write(a, 1);
+        }
+    }
+
+    #[inline]
+    pub fn write_u16(&mut self, addr: u32, v: u16) {
+        let a = (addr & self.mask) as usize;
+        if addr & 0xFFF != 0xFFF {
+            if let Some(s) = self.ram.get_mut(a..a + 2) {
+                s.copy_from_slice(&v.to_le_bytes());
+                self.note_write(a, 2);
+                return;
+            }
+        }
+        self.write_u8(addr, v as u8);
+        self.write_u8(addr.wrapping_add(1), (v >> 8) as u8);
+    }
+
+    #[inline]
+    pub fn write_u32(&mut self, addr: u32, v: u32) {
+        let a = (addr & self.mask) as usize;
+        if addr & 0xFFF <= 0xFFC {
+            if let Some(s) = self.ram.get_mut(a..a + 4) {
+                s.copy_from_slice(&v.to_le_bytes());
+                self.note_write(a, 4);
+                return;
+            }
+        }
+        self.write_u16(addr, v as u16);
+        self.write_u16(addr.wrapping_add(2), (v >> 16) as u16);
+    }
+
+    /// Copies `data` into physical memory (loaders and tests; also tracked for code writes).
+    pub fn load(&mut self, addr: u32, data: &[u8]) {
+        for (i, &b) in data.iter().enumerate() {
+            self.write_u8(addr.wrapping_add(i as u32), b);
+        }
+    }
+
+    /// Reads `buf.len()` bytes starting at `addr` (each byte masked on its own).
+    pub fn read_bytes(&self, addr: u32, buf: &mut [u8]) {
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = self.read_u8(addr.wrapping_add(i as u32));
+        }
+    }
+
+    #[inline]
+    fn note_write(&mut self, a: usize, len: u32) {
+        let page = a >> PAGE_SHIFT;
+        // A write can only start in the last bytes of a page when it was split by the callers.
+        if self.code_pages[page] != 0 {
+            self.log_code_write(a as u32, len);
+        }
+    }
+
+    #[cold]
+    fn log_code_write(&mut self, addr: u32, len: u32) {
+        if self.smc_log.len() < SMC_LOG_CAP {
+            self.smc_log.push(CodeWrite { addr, len });
+        } else {
+            self.smc_overflow = true;
+        }
+    }
+
+    /// True when code pages were written since the last `take_code_writes`.
+    #[inline]
+    pub fn code_written(&self) -> bool {
+        !self.smc_log.is_empty()
+    }
+
+    /// Returns the logged code writes and whether the log overflowed, and clears the log.
+    pub fn take_code_writes(&mut self, out: &mut Vec<CodeWrite>) -> bool {
+        out.clear();
+        out.extend_from_slice(&self.smc_log);
+        self.smc_log.clear();
+        std::mem::take(&mut self.smc_overflow)
+    }
+
+    /// The most recent code write (for checking whether the running block was hit).
+    #[inline]
+    pub fn last_code_write(&self) -> Option<CodeWrite> {
+        self.smc_log.last().copied()
+    }
+
+    /// Marks or unmarks a physical page as holding decoded code.
+    pub fn set_code_page(&mut self, page: u32, has_code: bool) {
+        if let Some(p) = self.code_pages.get_mut(page as usize) {
+            *p = has_code as u8;
+        }
+    }
+
+    pub fn clear_code_pages(&mut self) {
+        self.code_pages.iter_mut().for_each(|p| *p = 0);
+        self.smc_log.clear();
+        self.smc_overflow = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wraps_at_1mib_on_8086() {
+        let mut m = Memory::new(1 << 20, 0xFFFFF);
+        m.write_u16(0xFFFFF, 0x1234);
+        assert_eq!(m.read_u8(0xFFFFF), 0x34);
+        assert_eq!(m.read_u8(0), 0x12);
+        assert_eq!(m.read_u16(0xFFFFF), 0x1234);
+    }
+
+    #[test]
+    fn a20_gate_masks_line_20() {
+        let mut m = Memory::new(2 << 20, 0xFFFF_FFFF);
+        m.write_u8(0x10_0000, 0xAA);
+        m.set_a20(false);
+        assert_eq!(m.read_u8(0x10_0000), 0);
+        m.write_u8(0x10_0000, 0x55);
+        assert_eq!(m.read_u8(0), 0x55);
+        m.set_a20(true);
+        assert_eq!(m.read_u8(0x10_0000), 0xAA);
+    }
+
+    #[test]
+    fn outside_ram_reads_ones_and_ignores_writes() {
+        let mut m = Memory::new(4096, 0xFFFF_FFFF);
+        m.write_u32(0x10000, 0);
+        assert_eq!(m.read_u32(0x10000), 0xFFFF_FFFF);
+        assert_eq!(m.read_u16(4095), 0xFF00);
+    }
+
+    #[test]
+    fn code_page_writes_are_logged() {
+        let mut m = Memory::new(1 << 16, 0xFFFF_FFFF);
+        m.set_code_page(1, true);
+        m.write_u8(0x10, 1);
+        assert!(!m.code_written());
+        m.write_u16(0x1002, 7);
+        assert_eq!(
+            m.last_code_write(),
+            Some(CodeWrite {
+                addr: 0x1002,
+                len: 2
+            })
+        );
+        let mut v = Vec::new();
+        assert!(!m.take_code_writes(&mut v));
+        assert_eq!(v.len(), 1);
+        assert!(!m.code_written());
+    }
+}

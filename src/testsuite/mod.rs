@@ -1,0 +1,2 @@
+//! Runners for external instruction-accuracy suites.
+pub mod singlestep;
