@@ -3,6 +3,7 @@
 pub mod cpu;
 pub mod error;
 pub mod io;
+pub mod machine;
 pub mod mem;
 pub mod testsuite;
 

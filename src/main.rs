@@ -15,6 +15,27 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Boot the machine: runs the firmware (default: the built-in demo ROM).
+    Boot {
+        /// Disk image to boot (needs the PC devices, which are not implemented yet).
+        image: Option<PathBuf>,
+        /// Firmware image to run instead of the built-in one (mapped below 1 MiB and at the
+        /// top of the address space).
+        #[arg(long, value_name = "FILE")]
+        bios: Option<PathBuf>,
+        /// CPU model.
+        #[arg(long, value_parser = parse_cpu, default_value = "p6")]
+        cpu: CpuModel,
+        /// RAM size in MiB.
+        #[arg(short = 'm', long, default_value_t = 32)]
+        memory: u32,
+        /// Stop after this many guest instructions.
+        #[arg(long, value_name = "N")]
+        max_instructions: Option<u64>,
+        /// Print POST codes written to ports 0x80 and 0x190.
+        #[arg(long)]
+        post_codes: bool,
+    },
     /// Run an external instruction-accuracy test suite against the CPU.
     #[command(name = "test-suite")]
     TestSuite {
@@ -48,6 +69,24 @@ fn parse_cpu(s: &str) -> Result<CpuModel, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Boot {
+            image,
+            bios,
+            cpu,
+            memory,
+            max_instructions,
+            post_codes,
+        } => emu::machine::boot_cli(
+            image.as_deref(),
+            emu::machine::MachineConfig {
+                cpu,
+                ram_mib: memory,
+                bios,
+                max_instructions,
+                post_codes,
+                echo_console: true,
+            },
+        ),
         Command::TestSuite {
             suite:
                 Suite::Singlestep {
@@ -56,10 +95,11 @@ fn main() -> ExitCode {
                     filter,
                     max_details,
                 },
-        } => emu::testsuite::singlestep::run_cli(&path, cpu, filter.as_deref(), max_details),
+        } => emu::testsuite::singlestep::run_cli(&path, cpu, filter.as_deref(), max_details)
+            .map(|()| 0),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("emu: {e}");
             ExitCode::from(e.exit_code() as u8)

@@ -163,6 +163,18 @@ impl Cpu {
         self.cache.flush(&mut self.mem);
     }
 
+    /// Gives every segment a 4 GiB limit and CS/SS 32-bit default sizes while staying in
+    /// real mode ("unreal" mode). Tests and benchmarks use it to run 32-bit code before any
+    /// protected-mode setup.
+    pub fn set_flat32(&mut self) {
+        for s in self.seg.iter_mut() {
+            s.limit = 0xFFFF_FFFF;
+        }
+        self.seg[Seg::Cs as usize].attrs |= state::ATTR_DB;
+        self.seg[Seg::Ss as usize].attrs |= state::ATTR_DB;
+        self.flush_decode_cache();
+    }
+
     /// Whether protected mode is on (CR0.PE).
     #[inline]
     pub fn protected_mode(&self) -> bool {

@@ -7,7 +7,7 @@
 
 use iced_x86::code_asm::CodeAssembler;
 
-use super::state::{Seg, ATTR_DB, ESP};
+use super::state::{Seg, ESP};
 use super::{Cpu, CpuModel, Stop};
 
 pub const CODE_ADDR: u32 = 0x1000;
@@ -29,11 +29,7 @@ pub fn load(model: CpuModel, bitness: u32, code: &[u8]) -> Cpu {
         cpu.load_seg_real(s, 0);
     }
     if bitness == 32 {
-        for s in Seg::ALL {
-            cpu.seg[s as usize].limit = 0xFFFF_FFFF;
-        }
-        cpu.seg[Seg::Cs as usize].attrs |= ATTR_DB;
-        cpu.seg[Seg::Ss as usize].attrs |= ATTR_DB;
+        cpu.set_flat32();
     }
     cpu.eip = CODE_ADDR;
     cpu.gpr[ESP] = STACK_TOP;

@@ -5,6 +5,11 @@
 pub const PAGE_SHIFT: u32 = 12;
 pub const PAGE_SIZE: u32 = 1 << PAGE_SHIFT;
 
+/// Page flag: decoded code lives on this page.
+const PAGE_CODE: u8 = 1;
+/// Page flag: firmware ROM; writes are dropped.
+const PAGE_ROM: u8 = 2;
+
 /// At most this many code writes are remembered between two checks; past that, the whole
 /// pages are invalidated (the log only overflows with pathological self-modifying code).
 const SMC_LOG_CAP: usize = 64;
@@ -22,8 +27,11 @@ pub struct Memory {
     mask: u32,
     cpu_mask: u32,
     a20: bool,
-    /// Per physical page: non-zero when decoded code lives there.
-    code_pages: Vec<u8>,
+    /// Per physical page: PAGE_CODE and PAGE_ROM bits; pages with any bit set take the slow
+    /// write path.
+    page_flags: Vec<u8>,
+    /// Size of the firmware image mapped below 1 MiB and at the top of the address space.
+    rom_len: u32,
     smc_log: Vec<CodeWrite>,
     smc_overflow: bool,
 }
@@ -38,7 +46,8 @@ impl Memory {
             mask: cpu_mask,
             cpu_mask,
             a20: true,
-            code_pages: vec![0; pages],
+            page_flags: vec![0; pages],
+            rom_len: 0,
             smc_log: Vec::with_capacity(SMC_LOG_CAP),
             smc_overflow: false,
         }
@@ -77,7 +86,7 @@ impl Memory {
         let a = (addr & self.mask) as usize;
         match self.ram.get(a) {
             Some(&b) => b,
-            None => 0xFF,
+            None => self.read_unmapped(addr & self.mask),
         }
     }
 
@@ -106,21 +115,25 @@ impl Memory {
     #[inline]
     pub fn write_u8(&mut self, addr: u32, v: u8) {
         let a = (addr & self.mask) as usize;
-        if let Some(b) = self.ram.get_mut(a) {
-            *b = v;
-            self.note_write(a, 1);
+        if a < self.ram.len() {
+            if self.page_flags[a >> PAGE_SHIFT] == 0 {
+                self.ram[a] = v;
+            } else {
+                self.write_flagged(a, &[v]);
+            }
         }
     }
 
     #[inline]
     pub fn write_u16(&mut self, addr: u32, v: u16) {
         let a = (addr & self.mask) as usize;
-        if addr & 0xFFF != 0xFFF {
-            if let Some(s) = self.ram.get_mut(a..a + 2) {
-                s.copy_from_slice(&v.to_le_bytes());
-                self.note_write(a, 2);
-                return;
+        if addr & 0xFFF != 0xFFF && a + 2 <= self.ram.len() {
+            if self.page_flags[a >> PAGE_SHIFT] == 0 {
+                self.ram[a..a + 2].copy_from_slice(&v.to_le_bytes());
+            } else {
+                self.write_flagged(a, &v.to_le_bytes());
             }
+            return;
         }
         self.write_u8(addr, v as u8);
         self.write_u8(addr.wrapping_add(1), (v >> 8) as u8);
@@ -129,15 +142,61 @@ impl Memory {
     #[inline]
     pub fn write_u32(&mut self, addr: u32, v: u32) {
         let a = (addr & self.mask) as usize;
-        if addr & 0xFFF <= 0xFFC {
-            if let Some(s) = self.ram.get_mut(a..a + 4) {
-                s.copy_from_slice(&v.to_le_bytes());
-                self.note_write(a, 4);
-                return;
+        if addr & 0xFFF <= 0xFFC && a + 4 <= self.ram.len() {
+            if self.page_flags[a >> PAGE_SHIFT] == 0 {
+                self.ram[a..a + 4].copy_from_slice(&v.to_le_bytes());
+            } else {
+                self.write_flagged(a, &v.to_le_bytes());
             }
+            return;
         }
         self.write_u16(addr, v as u16);
         self.write_u16(addr.wrapping_add(2), (v >> 16) as u16);
+    }
+
+    /// A write inside one page that holds code or ROM.
+    #[cold]
+    fn write_flagged(&mut self, a: usize, bytes: &[u8]) {
+        let flags = self.page_flags[a >> PAGE_SHIFT];
+        if flags & PAGE_ROM != 0 {
+            return;
+        }
+        self.ram[a..a + bytes.len()].copy_from_slice(bytes);
+        if flags & PAGE_CODE != 0 {
+            self.log_code_write(a as u32, bytes.len() as u32);
+        }
+    }
+
+    /// Maps a firmware image so that it ends at 1 MiB (read-only there) and, aliased, at the
+    /// top of the CPU's address space where the 386 and later start after reset.
+    pub fn load_rom(&mut self, image: &[u8]) -> Result<(), String> {
+        let len = image.len();
+        if len == 0 || len > 0x2_0000 || len % 0x1000 != 0 {
+            return Err(format!(
+                "firmware image is {len} bytes; expected a multiple of 4 KiB up to 128 KiB"
+            ));
+        }
+        if self.ram.len() < 0x10_0000 {
+            return Err("firmware needs at least 1 MiB of RAM to be mapped below 1 MiB".into());
+        }
+        let base = 0x10_0000 - len;
+        self.ram[base..base + len].copy_from_slice(image);
+        for page in base >> PAGE_SHIFT..0x10_0000 >> PAGE_SHIFT {
+            self.page_flags[page] |= PAGE_ROM;
+        }
+        self.rom_len = len as u32;
+        Ok(())
+    }
+
+    /// Reads above RAM: the high alias of the firmware, or open bus (all ones).
+    #[cold]
+    fn read_unmapped(&self, addr: u32) -> u8 {
+        let top = addr | !self.cpu_mask;
+        if self.rom_len != 0 && top >= 0u32.wrapping_sub(self.rom_len) {
+            let below_1m = 0x10_0000 - (0u32.wrapping_sub(top)) as usize;
+            return self.ram[below_1m];
+        }
+        0xFF
     }
 
     /// Copies `data` into physical memory (loaders and tests; also tracked for code writes).
@@ -151,15 +210,6 @@ impl Memory {
     pub fn read_bytes(&self, addr: u32, buf: &mut [u8]) {
         for (i, b) in buf.iter_mut().enumerate() {
             *b = self.read_u8(addr.wrapping_add(i as u32));
-        }
-    }
-
-    #[inline]
-    fn note_write(&mut self, a: usize, len: u32) {
-        let page = a >> PAGE_SHIFT;
-        // A write can only start in the last bytes of a page when it was split by the callers.
-        if self.code_pages[page] != 0 {
-            self.log_code_write(a as u32, len);
         }
     }
 
@@ -194,13 +244,17 @@ impl Memory {
 
     /// Marks or unmarks a physical page as holding decoded code.
     pub fn set_code_page(&mut self, page: u32, has_code: bool) {
-        if let Some(p) = self.code_pages.get_mut(page as usize) {
-            *p = has_code as u8;
+        if let Some(p) = self.page_flags.get_mut(page as usize) {
+            if has_code {
+                *p |= PAGE_CODE;
+            } else {
+                *p &= !PAGE_CODE;
+            }
         }
     }
 
     pub fn clear_code_pages(&mut self) {
-        self.code_pages.iter_mut().for_each(|p| *p = 0);
+        self.page_flags.iter_mut().for_each(|p| *p &= !PAGE_CODE);
         self.smc_log.clear();
         self.smc_overflow = false;
     }
@@ -237,6 +291,20 @@ mod tests {
         m.write_u32(0x10000, 0);
         assert_eq!(m.read_u32(0x10000), 0xFFFF_FFFF);
         assert_eq!(m.read_u16(4095), 0xFF00);
+    }
+
+    #[test]
+    fn rom_is_read_only_and_aliased_at_the_top() {
+        let mut m = Memory::new(2 << 20, 0xFFFF_FFFF);
+        let mut rom = vec![0u8; 0x1_0000];
+        rom[0xFFF0] = 0xEA;
+        m.load_rom(&rom).unwrap();
+        assert_eq!(m.read_u8(0xFFFF0), 0xEA);
+        assert_eq!(m.read_u8(0xFFFF_FFF0), 0xEA);
+        m.write_u8(0xFFFF0, 0x90);
+        m.write_u32(0xFFFF0, 0x9090_9090);
+        assert_eq!(m.read_u8(0xFFFF0), 0xEA, "ROM ignores writes");
+        assert!(m.load_rom(&[0u8; 100]).is_err());
     }
 
     #[test]
