@@ -163,6 +163,7 @@ mod tests {
     fn demo_rom_prints_primes_and_halts() {
         let mut m = Machine::new(MachineConfig {
             echo_console: false,
+            max_instructions: Some(10_000_000),
             ..MachineConfig::default()
         })
         .unwrap();
@@ -188,6 +189,7 @@ mod tests {
                 cpu: model,
                 ram_mib: 1,
                 echo_console: false,
+                max_instructions: Some(10_000_000),
                 ..MachineConfig::default()
             })
             .unwrap();

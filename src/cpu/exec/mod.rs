@@ -121,7 +121,7 @@ fn is_fpu_feature(f: CpuidFeature) -> bool {
 }
 
 /// Whether `model` implements instructions that need `f`.
-fn model_has(model: CpuModel, f: CpuidFeature) -> bool {
+pub(crate) fn model_has(model: CpuModel, f: CpuidFeature) -> bool {
     use CpuidFeature as F;
     match f {
         F::INTEL8086 | F::INTEL8086_ONLY => true,

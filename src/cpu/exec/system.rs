@@ -1,17 +1,282 @@
-//! System instructions: HLT, and (with protected mode) descriptor-table and control-register
-//! instructions.
+//! System instructions as real mode sees them: HLT, LGDT/LIDT/SGDT/SIDT, SMSW/LMSW, CLTS,
+//! MOV to/from control and debug registers, INVD/WBINVD/INVLPG. The descriptor-table
+//! instructions that real mode does not recognise (SLDT, STR, LLDT, LTR, LAR, LSL, VERR,
+//! VERW, ARPL) raise #UD there, as on the hardware; their protected-mode forms come with the
+//! protected-mode work.
 
-use iced_x86::Code;
+use iced_x86::{Code, OpKind};
 
-use super::{set, Op, Table};
-use crate::cpu::exception::Exec;
+use super::operand::reg_index;
+use super::{set, set_all, Op, Table};
+use crate::cpu::exception::{Exception, Exec};
+use crate::cpu::model::CpuModel;
+use crate::cpu::state::{Cr0, TableReg};
 use crate::cpu::Cpu;
 
+/// Current privilege level: 0 in real mode; protected mode takes it from CS.
+#[inline]
+pub fn cpl(cpu: &Cpu) -> u8 {
+    if !cpu.protected_mode() {
+        0
+    } else if cpu.eflags & crate::cpu::Flags::VM.bits() != 0 {
+        3
+    } else {
+        (cpu.seg[crate::cpu::Seg::Cs as usize].selector & 3) as u8
+    }
+}
+
+/// Privileged instructions need CPL 0.
+fn require_cpl0(cpu: &Cpu) -> Exec {
+    if cpl(cpu) != 0 {
+        return Err(Exception::gp(0));
+    }
+    Ok(())
+}
+
 fn hlt(cpu: &mut Cpu, _op: &Op) -> Exec {
+    require_cpl0(cpu)?;
     cpu.halted = true;
     Ok(())
 }
 
+/// Reads the 6-byte pseudo-descriptor operand of LGDT/LIDT.
+fn read_table_reg(cpu: &mut Cpu, op: &Op) -> Result<TableReg, Exception> {
+    if op.op0_kind() != OpKind::Memory {
+        return Err(Exception::invalid_opcode());
+    }
+    require_cpl0(cpu)?;
+    let (s, o) = cpu.mem_operand(op);
+    let limit = cpu.read16(s, o)?;
+    let mut base = cpu.read32(s, o.wrapping_add(2))?;
+    // 16-bit operand size (and the 286) load only 24 bits of base.
+    if cpu.model < CpuModel::I386 || op.code() == Code::Lgdt_m1632_16 || op.code() == Code::Lidt_m1632_16 {
+        base &= 0x00FF_FFFF;
+    }
+    Ok(TableReg { base, limit })
+}
+
+fn lgdt(cpu: &mut Cpu, op: &Op) -> Exec {
+    cpu.gdtr = read_table_reg(cpu, op)?;
+    Ok(())
+}
+
+fn lidt(cpu: &mut Cpu, op: &Op) -> Exec {
+    cpu.idtr = read_table_reg(cpu, op)?;
+    Ok(())
+}
+
+fn store_table_reg(cpu: &mut Cpu, op: &Op, t: TableReg) -> Exec {
+    if op.op0_kind() != OpKind::Memory {
+        return Err(Exception::invalid_opcode());
+    }
+    let (s, o) = cpu.mem_operand(op);
+    // The 286 has a 24-bit base and stores 0xFF as the fourth byte.
+    let base = if cpu.model == CpuModel::I286 {
+        t.base | 0xFF00_0000
+    } else {
+        t.base
+    };
+    cpu.read32(s, o.wrapping_add(2))?;
+    cpu.write16(s, o, t.limit)?;
+    cpu.write32(s, o.wrapping_add(2), base)
+}
+
+fn sgdt(cpu: &mut Cpu, op: &Op) -> Exec {
+    let t = cpu.gdtr;
+    store_table_reg(cpu, op, t)
+}
+
+fn sidt(cpu: &mut Cpu, op: &Op) -> Exec {
+    let t = cpu.idtr;
+    store_table_reg(cpu, op, t)
+}
+
+/// SMSW: the low word of CR0 (a 32-bit register destination gets all of CR0 on 386+).
+fn smsw(cpu: &mut Cpu, op: &Op) -> Exec {
+    let v = cpu.cr.cr0;
+    if op.op0_kind() == OpKind::Register && op.op0_register().is_gpr32() {
+        cpu.gpr[reg_index(op.op0_register())] = v;
+        return Ok(());
+    }
+    let l = cpu.loc(op, 0);
+    cpu.put16(l, v as u16)
+}
+
+/// LMSW: loads PE, MP, EM, TS; PE can be set but not cleared.
+fn lmsw(cpu: &mut Cpu, op: &Op) -> Exec {
+    let l = cpu.loc(op, 0);
+    let v = cpu.get16(l)? as u32;
+    require_cpl0(cpu)?;
+    let keep_pe = cpu.cr.cr0 & Cr0::PE.bits();
+    cpu.cr.cr0 = (cpu.cr.cr0 & !0xF) | (v & 0xF) | keep_pe;
+    Ok(())
+}
+
+fn clts(cpu: &mut Cpu, _op: &Op) -> Exec {
+    require_cpl0(cpu)?;
+    cpu.cr.cr0 &= !Cr0::TS.bits();
+    Ok(())
+}
+
+fn mov_from_cr(cpu: &mut Cpu, op: &Op) -> Exec {
+    require_cpl0(cpu)?;
+    let v = match op.op1_register() {
+        iced_x86::Register::CR0 => cpu.cr.cr0,
+        iced_x86::Register::CR2 => cpu.cr.cr2,
+        iced_x86::Register::CR3 => cpu.cr.cr3,
+        iced_x86::Register::CR4 if cpu.model >= CpuModel::I486 => cpu.cr.cr4,
+        _ => return Err(Exception::invalid_opcode()),
+    };
+    cpu.gpr[reg_index(op.op0_register())] = v;
+    Ok(())
+}
+
+fn mov_to_cr(cpu: &mut Cpu, op: &Op) -> Exec {
+    require_cpl0(cpu)?;
+    let v = cpu.gpr[reg_index(op.op1_register())];
+    match op.op0_register() {
+        iced_x86::Register::CR0 => {
+            // PG without PE is invalid.
+            if v & Cr0::PG.bits() != 0 && v & Cr0::PE.bits() == 0 {
+                return Err(Exception::gp(0));
+            }
+            let fixed = if cpu.model == CpuModel::I386 { Cr0::ET.bits() } else { 0 };
+            cpu.cr.cr0 = v | fixed;
+        }
+        iced_x86::Register::CR2 => cpu.cr.cr2 = v,
+        iced_x86::Register::CR3 => cpu.cr.cr3 = v,
+        iced_x86::Register::CR4 if cpu.model >= CpuModel::I486 => cpu.cr.cr4 = v,
+        _ => return Err(Exception::invalid_opcode()),
+    }
+    // Paging and mode bits change how code is fetched: decoded blocks are keyed by physical
+    // address, so they stay valid, but the next fetch must re-translate (blocks end here).
+    Ok(())
+}
+
+fn dr_index(r: iced_x86::Register) -> usize {
+    (r as usize).wrapping_sub(iced_x86::Register::DR0 as usize) & 7
+}
+
+fn mov_from_dr(cpu: &mut Cpu, op: &Op) -> Exec {
+    require_cpl0(cpu)?;
+    let v = cpu.dr[dr_index(op.op1_register())];
+    cpu.gpr[reg_index(op.op0_register())] = v;
+    Ok(())
+}
+
+fn mov_to_dr(cpu: &mut Cpu, op: &Op) -> Exec {
+    require_cpl0(cpu)?;
+    let v = cpu.gpr[reg_index(op.op1_register())];
+    cpu.dr[dr_index(op.op0_register())] = v;
+    Ok(())
+}
+
+/// Cache and TLB maintenance: nothing is cached that these could make stale.
+fn privileged_nop(cpu: &mut Cpu, _op: &Op) -> Exec {
+    require_cpl0(cpu)
+}
+
+/// Instructions that real mode does not recognise. The protected-mode forms are part of the
+/// protected-mode work; until then they raise #UD in every mode.
+fn not_in_real_mode(_cpu: &mut Cpu, _op: &Op) -> Exec {
+    Err(Exception::invalid_opcode())
+}
+
 pub fn register(t: &mut Table) {
-    set(t, Code::Hlt, hlt);
+    use Code::*;
+    set(t, Hlt, hlt);
+    set_all(t, &[Lgdt_m1632_16, Lgdt_m1632], lgdt);
+    set_all(t, &[Lidt_m1632_16, Lidt_m1632], lidt);
+    set_all(t, &[Sgdt_m1632_16, Sgdt_m1632], sgdt);
+    set_all(t, &[Sidt_m1632_16, Sidt_m1632], sidt);
+    set_all(t, &[Smsw_rm16, Smsw_r32m16], smsw);
+    set(t, Lmsw_rm16, lmsw);
+    set(t, Clts, clts);
+    set(t, Mov_r32_cr, mov_from_cr);
+    set(t, Mov_cr_r32, mov_to_cr);
+    set(t, Mov_r32_dr, mov_from_dr);
+    set(t, Mov_dr_r32, mov_to_dr);
+    set_all(t, &[Invd, Wbinvd, Invlpg_m], privileged_nop);
+    set_all(
+        t,
+        &[
+            Sldt_rm16, Sldt_r32m16, Str_rm16, Str_r32m16, Lldt_rm16, Lldt_r32m16, Ltr_rm16,
+            Ltr_r32m16, Verr_rm16, Verr_r32m16, Verw_rm16, Verw_r32m16, Lar_r16_rm16,
+            Lar_r32_r32m16, Lsl_r16_rm16, Lsl_r32_r32m16, Arpl_rm16_r16, Arpl_r32m16_r32,
+        ],
+        not_in_real_mode,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cpu::testutil::{run16, run32};
+    use crate::cpu::CpuModel;
+    use iced_x86::code_asm::*;
+
+    #[test]
+    fn lgdt_sgdt_round_trip_32() {
+        let cpu = run32(|a| {
+            a.mov(dword_ptr(0x2000), 0x5678_0017u32).unwrap();
+            a.mov(word_ptr(0x2004), 0x1234u32).unwrap();
+            a.lgdt(ptr(0x2000)).unwrap();
+            a.sgdt(ptr(0x3000)).unwrap();
+        });
+        assert_eq!(cpu.gdtr.limit, 0x17);
+        assert_eq!(cpu.gdtr.base, 0x1234_5678);
+        assert_eq!(cpu.mem.read_u16(0x3000), 0x17);
+        assert_eq!(cpu.mem.read_u32(0x3002), 0x1234_5678);
+    }
+
+    #[test]
+    fn sidt_on_286_stores_ff_high_byte() {
+        let cpu = run16(CpuModel::I286, |a| {
+            a.sidt(ptr(0x3000)).unwrap();
+        });
+        assert_eq!(cpu.mem.read_u16(0x3000), 0x3FF);
+        assert_eq!(cpu.mem.read_u32(0x3002), 0xFF00_0000);
+    }
+
+    #[test]
+    fn smsw_lmsw_and_clts() {
+        let cpu = run16(CpuModel::I386, |a| {
+            a.mov(ax, 0x000Eu32).unwrap();
+            a.lmsw(ax).unwrap();
+            a.smsw(bx).unwrap();
+            a.clts().unwrap();
+            a.smsw(cx).unwrap();
+        });
+        assert_eq!(cpu.gpr[3] & 0xF, 0xE);
+        assert_eq!(cpu.gpr[1] & 0xF, 0x6);
+    }
+
+    #[test]
+    fn mov_cr_and_dr_32() {
+        let cpu = run32(|a| {
+            a.mov(eax, 0x1234_5000u32).unwrap();
+            a.mov(cr3, eax).unwrap();
+            a.mov(ebx, cr3).unwrap();
+            a.mov(ecx, 0x55u32).unwrap();
+            a.mov(dr0, ecx).unwrap();
+            a.mov(edx, dr0).unwrap();
+        });
+        assert_eq!(cpu.cr.cr3, 0x1234_5000);
+        assert_eq!(cpu.gpr[3], 0x1234_5000);
+        assert_eq!(cpu.gpr[2], 0x55);
+    }
+
+    #[test]
+    fn descriptor_instructions_are_undefined_in_real_mode() {
+        // SLDT AX at 0000:1000 raises #UD: vector 6 points at 0000:2000 where HLT waits.
+        let code = crate::cpu::testutil::assemble(16, |a| {
+            a.sldt(ax).unwrap();
+        });
+        let mut cpu = crate::cpu::testutil::load(CpuModel::I286, 16, &code);
+        cpu.mem.write_u16(6 * 4, 0x2000);
+        cpu.mem.write_u16(6 * 4 + 2, 0);
+        cpu.mem.write_u8(0x2000, 0xF4);
+        crate::cpu::testutil::run_to_halt(&mut cpu);
+        assert_eq!(cpu.eip, 0x2001);
+        assert_eq!(cpu.mem.read_u16(cpu.sp()), 0x1000, "#UD returns to the faulting instruction");
+    }
 }

@@ -1,0 +1,77 @@
+//! End-to-end tests of the `emu` binary: the demo boot and the handling of bad input.
+
+use std::process::Command;
+
+/// The emu binary; under a cross runner (EMU_TEST_RUNNER=qemu-aarch64) through that runner.
+fn emu() -> Command {
+    match std::env::var("EMU_TEST_RUNNER") {
+        Ok(runner) if !runner.is_empty() => {
+            let mut c = Command::new(runner);
+            c.arg(env!("CARGO_BIN_EXE_emu"));
+            c
+        }
+        _ => Command::new(env!("CARGO_BIN_EXE_emu")),
+    }
+}
+
+#[test]
+fn boot_without_image_runs_the_demo_rom() {
+    let out = emu()
+        .args(["boot", "--max-instructions", "10000000"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stderr: {stderr}");
+    assert!(stdout.contains("primes below 500: 95, their sum: 21536"), "stdout: {stdout}");
+    assert!(stderr.contains("CPU halted"), "stderr: {stderr}");
+}
+
+#[test]
+fn debug_exit_port_sets_the_exit_code() {
+    // A 4 KiB firmware image: at F000:FFF0, mov al, 0x10; out 0xF4, al; hlt.
+    let mut rom = vec![0xF4u8; 4096];
+    rom[0xFF0..0xFF5].copy_from_slice(&[0xB0, 0x10, 0xE6, 0xF4, 0xF4]);
+    let path = std::env::temp_dir().join(format!("emu-exit-{}.bin", std::process::id()));
+    std::fs::write(&path, &rom).unwrap();
+    let out = emu().arg("boot").arg("--bios").arg(&path).output().unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(out.status.code(), Some((0x10 << 1) | 1));
+}
+
+#[test]
+fn missing_image_is_a_one_line_error_with_exit_code_2() {
+    let out = emu().args(["boot", "/nonexistent/disk.img"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("/nonexistent/disk.img"), "{stderr}");
+}
+
+#[test]
+fn bad_firmware_size_is_rejected() {
+    let path = std::env::temp_dir().join(format!("emu-badrom-{}.bin", std::process::id()));
+    std::fs::write(&path, [0u8; 100]).unwrap();
+    let out = emu().arg("boot").arg("--bios").arg(&path).output().unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("multiple of 4 KiB"), "{stderr}");
+}
+
+#[test]
+fn unknown_flags_and_models_fail_with_usage_errors() {
+    let out = emu().args(["boot", "--cpu", "z80"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = emu().args(["boot", "--frobnicate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn missing_suite_path_fails_with_exit_code_2() {
+    let out = emu()
+        .args(["test-suite", "singlestep", "/nonexistent/suite"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
