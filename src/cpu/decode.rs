@@ -249,12 +249,11 @@ fn ends_block(i: &Instruction) -> bool {
         Sti | Cli | Popf | Popfd | Hlt | Lss | Lmsw | Clts | Lgdt | Lidt | Lldt | Ltr | Invlpg
         | Wrmsr | Out | Outsb | Outsw | Outsd | Wait | Rsm | Loadall => true,
         Mov => {
-            let r = i.op0_kind() == OpKind::Register
+            i.op0_kind() == OpKind::Register
                 && (i.op0_register() == Register::SS
                     || i.op0_register() == Register::CS
                     || i.op0_register().is_cr()
-                    || i.op0_register().is_dr());
-            r
+                    || i.op0_register().is_dr())
         }
         Pop => i.op0_kind() == OpKind::Register && i.op0_register() == Register::SS,
         _ => false,

@@ -61,6 +61,8 @@ pub struct Cpu {
     pub icount: u64,
     /// Extra time-stamp counter offset (RDTSC returns icount + this).
     pub tsc_offset: u64,
+    /// SYSENTER_CS, SYSENTER_ESP, SYSENTER_EIP MSRs.
+    pub sysenter: [u32; 3],
     /// Set by handlers to end the run (e.g. a write to the debug-exit port).
     pub stop: Option<Stop>,
     /// The last instruction that hit a missing handler (reported by suite runners).
@@ -100,6 +102,7 @@ impl Cpu {
             inhibit_interrupts: false,
             icount: 0,
             tsc_offset: 0,
+            sysenter: [0; 3],
             stop: None,
             last_unimplemented: None,
             cache: BlockCache::new(),

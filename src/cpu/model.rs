@@ -31,9 +31,12 @@ impl CpuModel {
             CpuModel::I8086 => 0x0FD5,
             // The 286 in real mode keeps IOPL and NT at zero.
             CpuModel::I286 => 0x0FD5,
-            CpuModel::I386 => 0x0003_7FD5,
-            CpuModel::I486 => 0x0007_7FD5,
-            CpuModel::P6 => 0x0027_7FD5,
+            // IOPL and NT; never RF or VM (POPF cannot set them).
+            CpuModel::I386 => 0x0000_7FD5,
+            // + AC
+            CpuModel::I486 => 0x0004_7FD5,
+            // + AC, ID
+            CpuModel::P6 => 0x0024_7FD5,
         }
     }
 

@@ -171,7 +171,7 @@ impl Memory {
     /// top of the CPU's address space where the 386 and later start after reset.
     pub fn load_rom(&mut self, image: &[u8]) -> Result<(), String> {
         let len = image.len();
-        if len == 0 || len > 0x2_0000 || len % 0x1000 != 0 {
+        if len == 0 || len > 0x2_0000 || !len.is_multiple_of(0x1000) {
             return Err(format!(
                 "firmware image is {len} bytes; expected a multiple of 4 KiB up to 128 KiB"
             ));

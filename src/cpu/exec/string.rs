@@ -1,5 +1,260 @@
-//! (family: string) — handlers to be filled in.
+//! String instructions: MOVS, CMPS, SCAS, LODS, STOS, INS, OUTS with REP/REPE/REPNE.
+//!
+//! A REP instruction runs its iterations inside one handler call, at most `CHUNK` of them:
+//! when more remain, EIP stays on the instruction so the run loop can service events and
+//! re-execute it, as the hardware does between iterations. A fault in iteration k leaves
+//! (E)SI/(E)DI/(E)CX as after k-1 iterations, with EIP on the instruction.
 
-use super::Table;
+use iced_x86::{Code, Mnemonic};
 
-pub fn register(_t: &mut Table) {}
+use super::io::check_io_permission;
+use super::operand::seg_of;
+use super::{set, Op, Table};
+use crate::cpu::exception::{Exception, Exec};
+use crate::cpu::flags::{FlagOp, MASK16, MASK32, MASK8};
+use crate::cpu::state::{Seg, EAX, ECX, EDI, EDX, ESI};
+use crate::cpu::Cpu;
+
+/// Most iterations of one REP instruction per handler call.
+const CHUNK: u32 = 1 << 16;
+
+/// Which string operation a handler performs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Movs,
+    Cmps,
+    Scas,
+    Lods,
+    Stos,
+    Ins,
+    Outs,
+}
+
+#[inline(always)]
+fn size_mask(size: u32) -> u32 {
+    match size {
+        1 => MASK8,
+        2 => MASK16,
+        _ => MASK32,
+    }
+}
+
+#[inline(always)]
+fn read_n(cpu: &mut Cpu, size: u32, seg: Seg, off: u32) -> Result<u32, Exception> {
+    Ok(match size {
+        1 => cpu.read8(seg, off)? as u32,
+        2 => cpu.read16(seg, off)? as u32,
+        _ => cpu.read32(seg, off)?,
+    })
+}
+
+#[inline(always)]
+fn write_n(cpu: &mut Cpu, size: u32, seg: Seg, off: u32, v: u32) -> Exec {
+    match size {
+        1 => cpu.write8(seg, off, v as u8),
+        2 => cpu.write16(seg, off, v as u16),
+        _ => cpu.write32(seg, off, v),
+    }
+}
+
+/// Index registers and count as one iteration sees them.
+struct Regs {
+    si: u32,
+    di: u32,
+    count: u32,
+}
+
+/// One iteration. Returns whether a REPE/REPNE condition lets the loop go on.
+#[inline(always)]
+fn iterate(
+    cpu: &mut Cpu,
+    kind: Kind,
+    size: u32,
+    src: Seg,
+    r: &mut Regs,
+    amask: u32,
+    delta: u32,
+) -> Exec {
+    match kind {
+        Kind::Movs => {
+            let v = read_n(cpu, size, src, r.si & amask)?;
+            write_n(cpu, size, Seg::Es, r.di & amask, v)?;
+            r.si = r.si.wrapping_add(delta);
+            r.di = r.di.wrapping_add(delta);
+        }
+        Kind::Cmps => {
+            let a = read_n(cpu, size, src, r.si & amask)?;
+            let b = read_n(cpu, size, Seg::Es, r.di & amask)?;
+            let m = size_mask(size);
+            cpu.set_lazy(FlagOp::Sub, m, a, b, a.wrapping_sub(b));
+            r.si = r.si.wrapping_add(delta);
+            r.di = r.di.wrapping_add(delta);
+        }
+        Kind::Scas => {
+            let b = read_n(cpu, size, Seg::Es, r.di & amask)?;
+            let m = size_mask(size);
+            let a = cpu.gpr[EAX] & m;
+            cpu.set_lazy(FlagOp::Sub, m, a, b, a.wrapping_sub(b));
+            r.di = r.di.wrapping_add(delta);
+        }
+        Kind::Lods => {
+            let v = read_n(cpu, size, src, r.si & amask)?;
+            match size {
+                1 => cpu.set_reg8(0, v as u8),
+                2 => cpu.set_reg16(EAX, v as u16),
+                _ => cpu.gpr[EAX] = v,
+            }
+            r.si = r.si.wrapping_add(delta);
+        }
+        Kind::Stos => {
+            let v = cpu.gpr[EAX];
+            write_n(cpu, size, Seg::Es, r.di & amask, v)?;
+            r.di = r.di.wrapping_add(delta);
+        }
+        Kind::Ins => {
+            let port = cpu.gpr[EDX] as u16;
+            // The destination is checked before the port is read (a read can have effects).
+            read_n(cpu, size, Seg::Es, r.di & amask)?;
+            let v = cpu.io.read(port, size as u8);
+            write_n(cpu, size, Seg::Es, r.di & amask, v)?;
+            r.di = r.di.wrapping_add(delta);
+        }
+        Kind::Outs => {
+            let port = cpu.gpr[EDX] as u16;
+            let v = read_n(cpu, size, src, r.si & amask)?;
+            cpu.io.write(port, size as u8, v);
+            r.si = r.si.wrapping_add(delta);
+        }
+    }
+    Ok(())
+}
+
+/// Writes back the index registers and count (only the address-size part changes).
+#[inline(always)]
+fn commit(cpu: &mut Cpu, r: &Regs, amask: u32, rep: bool) {
+    cpu.gpr[ESI] = (cpu.gpr[ESI] & !amask) | (r.si & amask);
+    cpu.gpr[EDI] = (cpu.gpr[EDI] & !amask) | (r.di & amask);
+    if rep {
+        cpu.gpr[ECX] = (cpu.gpr[ECX] & !amask) | (r.count & amask);
+    }
+}
+
+fn string_op<const SIZE: u32>(cpu: &mut Cpu, op: &Op, kind: Kind) -> Exec {
+    if matches!(kind, Kind::Ins | Kind::Outs) {
+        check_io_permission(cpu, cpu.gpr[EDX] as u16, SIZE)?;
+    }
+    let amask = if op.addr32 { u32::MAX } else { 0xFFFF };
+    let src = seg_of(op.memory_segment());
+    let delta = if cpu.df() {
+        0u32.wrapping_sub(SIZE)
+    } else {
+        SIZE
+    };
+    let rep = op.has_rep_prefix() || op.has_repne_prefix();
+    let mut r = Regs {
+        si: cpu.gpr[ESI] & amask,
+        di: cpu.gpr[EDI] & amask,
+        count: cpu.gpr[ECX] & amask,
+    };
+    if !rep {
+        iterate(cpu, kind, SIZE, src, &mut r, amask, delta)?;
+        commit(cpu, &r, amask, false);
+        return Ok(());
+    }
+    // REPE (F3) / REPNE (F2) conditions apply to CMPS and SCAS only.
+    let conditional = matches!(kind, Kind::Cmps | Kind::Scas);
+    let stop_on_zf = op.has_repne_prefix();
+    let mut budget = CHUNK;
+    while r.count != 0 {
+        if budget == 0 {
+            // More to do: run this instruction again after the loop has looked at events.
+            cpu.next_eip = cpu.eip;
+            break;
+        }
+        budget -= 1;
+        if let Err(e) = iterate(cpu, kind, SIZE, src, &mut r, amask, delta) {
+            commit(cpu, &r, amask, true);
+            return Err(e);
+        }
+        r.count = r.count.wrapping_sub(1) & amask;
+        if conditional && cpu.zf() == stop_on_zf {
+            break;
+        }
+    }
+    commit(cpu, &r, amask, true);
+    Ok(())
+}
+
+fn handler(code: Code) -> Option<super::Handler> {
+    let m = code.mnemonic();
+    macro_rules! pick {
+        ($kind:expr) => {{
+            fn h1(cpu: &mut Cpu, op: &Op) -> Exec {
+                string_op::<1>(cpu, op, $kind)
+            }
+            fn h2(cpu: &mut Cpu, op: &Op) -> Exec {
+                string_op::<2>(cpu, op, $kind)
+            }
+            fn h4(cpu: &mut Cpu, op: &Op) -> Exec {
+                string_op::<4>(cpu, op, $kind)
+            }
+            [h1 as super::Handler, h2, h4]
+        }};
+    }
+    let (set3, size) = match m {
+        Mnemonic::Movsb => (pick!(Kind::Movs), 0),
+        Mnemonic::Movsw => (pick!(Kind::Movs), 1),
+        Mnemonic::Movsd if code == Code::Movsd_m32_m32 => (pick!(Kind::Movs), 2),
+        Mnemonic::Cmpsb => (pick!(Kind::Cmps), 0),
+        Mnemonic::Cmpsw => (pick!(Kind::Cmps), 1),
+        Mnemonic::Cmpsd if code == Code::Cmpsd_m32_m32 => (pick!(Kind::Cmps), 2),
+        Mnemonic::Scasb => (pick!(Kind::Scas), 0),
+        Mnemonic::Scasw => (pick!(Kind::Scas), 1),
+        Mnemonic::Scasd => (pick!(Kind::Scas), 2),
+        Mnemonic::Lodsb => (pick!(Kind::Lods), 0),
+        Mnemonic::Lodsw => (pick!(Kind::Lods), 1),
+        Mnemonic::Lodsd => (pick!(Kind::Lods), 2),
+        Mnemonic::Stosb => (pick!(Kind::Stos), 0),
+        Mnemonic::Stosw => (pick!(Kind::Stos), 1),
+        Mnemonic::Stosd => (pick!(Kind::Stos), 2),
+        Mnemonic::Insb => (pick!(Kind::Ins), 0),
+        Mnemonic::Insw => (pick!(Kind::Ins), 1),
+        Mnemonic::Insd => (pick!(Kind::Ins), 2),
+        Mnemonic::Outsb => (pick!(Kind::Outs), 0),
+        Mnemonic::Outsw => (pick!(Kind::Outs), 1),
+        Mnemonic::Outsd => (pick!(Kind::Outs), 2),
+        _ => return None,
+    };
+    Some(set3[size])
+}
+
+pub fn register(t: &mut Table) {
+    use Code::*;
+    for code in [
+        Movsb_m8_m8,
+        Movsw_m16_m16,
+        Movsd_m32_m32,
+        Cmpsb_m8_m8,
+        Cmpsw_m16_m16,
+        Cmpsd_m32_m32,
+        Scasb_AL_m8,
+        Scasw_AX_m16,
+        Scasd_EAX_m32,
+        Lodsb_AL_m8,
+        Lodsw_AX_m16,
+        Lodsd_EAX_m32,
+        Stosb_m8_AL,
+        Stosw_m16_AX,
+        Stosd_m32_EAX,
+        Insb_m8_DX,
+        Insw_m16_DX,
+        Insd_m32_DX,
+        Outsb_DX_m8,
+        Outsw_DX_m16,
+        Outsd_DX_m32,
+    ] {
+        if let Some(h) = handler(code) {
+            set(t, code, h);
+        }
+    }
+}

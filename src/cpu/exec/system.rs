@@ -49,7 +49,10 @@ fn read_table_reg(cpu: &mut Cpu, op: &Op) -> Result<TableReg, Exception> {
     let limit = cpu.read16(s, o)?;
     let mut base = cpu.read32(s, o.wrapping_add(2))?;
     // 16-bit operand size (and the 286) load only 24 bits of base.
-    if cpu.model < CpuModel::I386 || op.code() == Code::Lgdt_m1632_16 || op.code() == Code::Lidt_m1632_16 {
+    if cpu.model < CpuModel::I386
+        || op.code() == Code::Lgdt_m1632_16
+        || op.code() == Code::Lidt_m1632_16
+    {
         base &= 0x00FF_FFFF;
     }
     Ok(TableReg { base, limit })
@@ -140,7 +143,11 @@ fn mov_to_cr(cpu: &mut Cpu, op: &Op) -> Exec {
             if v & Cr0::PG.bits() != 0 && v & Cr0::PE.bits() == 0 {
                 return Err(Exception::gp(0));
             }
-            let fixed = if cpu.model == CpuModel::I386 { Cr0::ET.bits() } else { 0 };
+            let fixed = if cpu.model == CpuModel::I386 {
+                Cr0::ET.bits()
+            } else {
+                0
+            };
             cpu.cr.cr0 = v | fixed;
         }
         iced_x86::Register::CR2 => cpu.cr.cr2 = v,
@@ -171,6 +178,46 @@ fn mov_to_dr(cpu: &mut Cpu, op: &Op) -> Exec {
     Ok(())
 }
 
+const MSR_TSC: u32 = 0x10;
+const MSR_APIC_BASE: u32 = 0x1B;
+const MSR_SYSENTER_CS: u32 = 0x174;
+const MSR_SYSENTER_ESP: u32 = 0x175;
+const MSR_SYSENTER_EIP: u32 = 0x176;
+/// APIC base: the default address with the enable and bootstrap-processor bits.
+const APIC_BASE_VALUE: u64 = 0xFEE0_0000 | 1 << 11 | 1 << 8;
+
+/// RDMSR: the MSRs software reads on a P6; others raise #GP(0).
+fn rdmsr(cpu: &mut Cpu, _op: &Op) -> Exec {
+    require_cpl0(cpu)?;
+    let v: u64 = match cpu.gpr[crate::cpu::state::ECX] {
+        MSR_TSC => cpu.icount.wrapping_add(cpu.tsc_offset),
+        MSR_APIC_BASE => APIC_BASE_VALUE,
+        MSR_SYSENTER_CS => cpu.sysenter[0] as u64,
+        MSR_SYSENTER_ESP => cpu.sysenter[1] as u64,
+        MSR_SYSENTER_EIP => cpu.sysenter[2] as u64,
+        _ => return Err(Exception::gp(0)),
+    };
+    cpu.gpr[crate::cpu::state::EAX] = v as u32;
+    cpu.gpr[crate::cpu::state::EDX] = (v >> 32) as u32;
+    Ok(())
+}
+
+fn wrmsr(cpu: &mut Cpu, _op: &Op) -> Exec {
+    require_cpl0(cpu)?;
+    let v = (cpu.gpr[crate::cpu::state::EDX] as u64) << 32 | cpu.gpr[crate::cpu::state::EAX] as u64;
+    match cpu.gpr[crate::cpu::state::ECX] {
+        // Writing the TSC sets the counter: keep the offset from the instruction count.
+        MSR_TSC => cpu.tsc_offset = v.wrapping_sub(cpu.icount),
+        // The APIC is not emulated: its base is fixed.
+        MSR_APIC_BASE => {}
+        MSR_SYSENTER_CS => cpu.sysenter[0] = v as u32,
+        MSR_SYSENTER_ESP => cpu.sysenter[1] = v as u32,
+        MSR_SYSENTER_EIP => cpu.sysenter[2] = v as u32,
+        _ => return Err(Exception::gp(0)),
+    }
+    Ok(())
+}
+
 /// Cache and TLB maintenance: nothing is cached that these could make stale.
 fn privileged_nop(cpu: &mut Cpu, _op: &Op) -> Exec {
     require_cpl0(cpu)
@@ -190,7 +237,11 @@ pub fn register(t: &mut Table) {
     set_all(t, &[Sgdt_m1632_16, Sgdt_m1632], sgdt);
     set_all(t, &[Sidt_m1632_16, Sidt_m1632], sidt);
     set_all(t, &[Smsw_rm16, Smsw_r32m16], smsw);
-    set(t, Lmsw_rm16, lmsw);
+    set_all(t, &[Lmsw_rm16, Lmsw_r32m16], lmsw);
+    set(t, Rdmsr, rdmsr);
+    set(t, Wrmsr, wrmsr);
+    // POP CS exists only on the 8086 (decoded by its fixups); elsewhere 0F is an escape.
+    set(t, Popw_CS, not_in_real_mode);
     set(t, Clts, clts);
     set(t, Mov_r32_cr, mov_from_cr);
     set(t, Mov_cr_r32, mov_to_cr);
@@ -200,9 +251,24 @@ pub fn register(t: &mut Table) {
     set_all(
         t,
         &[
-            Sldt_rm16, Sldt_r32m16, Str_rm16, Str_r32m16, Lldt_rm16, Lldt_r32m16, Ltr_rm16,
-            Ltr_r32m16, Verr_rm16, Verr_r32m16, Verw_rm16, Verw_r32m16, Lar_r16_rm16,
-            Lar_r32_r32m16, Lsl_r16_rm16, Lsl_r32_r32m16, Arpl_rm16_r16, Arpl_r32m16_r32,
+            Sldt_rm16,
+            Sldt_r32m16,
+            Str_rm16,
+            Str_r32m16,
+            Lldt_rm16,
+            Lldt_r32m16,
+            Ltr_rm16,
+            Ltr_r32m16,
+            Verr_rm16,
+            Verr_r32m16,
+            Verw_rm16,
+            Verw_r32m16,
+            Lar_r16_rm16,
+            Lar_r32_r32m16,
+            Lsl_r16_rm16,
+            Lsl_r32_r32m16,
+            Arpl_rm16_r16,
+            Arpl_r32m16_r32,
         ],
         not_in_real_mode,
     );
@@ -277,6 +343,10 @@ mod tests {
         cpu.mem.write_u8(0x2000, 0xF4);
         crate::cpu::testutil::run_to_halt(&mut cpu);
         assert_eq!(cpu.eip, 0x2001);
-        assert_eq!(cpu.mem.read_u16(cpu.sp()), 0x1000, "#UD returns to the faulting instruction");
+        assert_eq!(
+            cpu.mem.read_u16(cpu.sp()),
+            0x1000,
+            "#UD returns to the faulting instruction"
+        );
     }
 }
