@@ -23,7 +23,10 @@ fn boot_without_image_runs_the_demo_rom() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "stderr: {stderr}");
-    assert!(stdout.contains("primes below 500: 95, their sum: 21536"), "stdout: {stdout}");
+    assert!(
+        stdout.contains("primes below 500: 95, their sum: 21536"),
+        "stdout: {stdout}"
+    );
     assert!(stderr.contains("CPU halted"), "stderr: {stderr}");
 }
 
@@ -41,7 +44,10 @@ fn debug_exit_port_sets_the_exit_code() {
 
 #[test]
 fn missing_image_is_a_one_line_error_with_exit_code_2() {
-    let out = emu().args(["boot", "/nonexistent/disk.img"]).output().unwrap();
+    let out = emu()
+        .args(["boot", "/nonexistent/disk.img"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");

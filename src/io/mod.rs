@@ -18,3 +18,19 @@ pub trait PortBus {
         None
     }
 }
+
+/// A bus with nothing on it: reads return all ones, writes go nowhere.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OpenBus;
+
+impl PortBus for OpenBus {
+    fn read(&mut self, _port: u16, size: u8) -> u32 {
+        match size {
+            1 => 0xFF,
+            2 => 0xFFFF,
+            _ => u32::MAX,
+        }
+    }
+
+    fn write(&mut self, _port: u16, _size: u8, _value: u32) {}
+}

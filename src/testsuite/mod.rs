@@ -1,2 +1,3 @@
 //! Runners for external instruction-accuracy suites.
+
 pub mod singlestep;

@@ -25,6 +25,16 @@ fn szp8(v: u8) -> u32 {
     f
 }
 
+/// Above this AL value DAA/DAS also adjust the high digit. The 8086 compares against 0x9F
+/// instead of 0x99 when AF was set.
+fn high_limit(cpu: &Cpu, af: bool) -> u8 {
+    if cpu.model == CpuModel::I8086 && af {
+        0x9F
+    } else {
+        0x99
+    }
+}
+
 fn daa(cpu: &mut Cpu, _op: &Op) -> Exec {
     let old_al = cpu.gpr[EAX] as u8;
     let old_cf = cpu.cf();
@@ -36,12 +46,7 @@ fn daa(cpu: &mut Cpu, _op: &Op) -> Exec {
         al = al.wrapping_add(6);
         af = true;
     }
-    let limit = if cpu.model == CpuModel::I8086 && !old_af {
-        0x99
-    } else {
-        0x99
-    };
-    if old_al > limit || old_cf {
+    if old_al > high_limit(cpu, old_af) || old_cf {
         al = al.wrapping_add(0x60);
         cf = true;
     }
@@ -72,7 +77,7 @@ fn das(cpu: &mut Cpu, _op: &Op) -> Exec {
         al = al.wrapping_sub(6);
         af = true;
     }
-    if old_al > 0x99 || old_cf {
+    if old_al > high_limit(cpu, old_af) || old_cf {
         al = al.wrapping_sub(0x60);
         cf = true;
     }
@@ -128,6 +133,10 @@ fn aaa_aas<const SUB: bool>(cpu: &mut Cpu, _op: &Op) -> Exec {
 fn aam(cpu: &mut Cpu, op: &Op) -> Exec {
     let base = op.immediate8();
     if base == 0 {
+        if cpu.model == CpuModel::I8086 {
+            // The 8086 divides in microcode; its overflow check (0 - 0) leaves ZF and PF.
+            cpu.set_status_flags(STATUS_FLAGS, Flags::ZF.bits() | Flags::PF.bits());
+        }
         return Err(Exception::divide_error());
     }
     let al = cpu.gpr[EAX] as u8;

@@ -172,12 +172,120 @@ fn imul_r32(cpu: &mut Cpu, op: &Op) -> Exec {
     Ok(())
 }
 
+/// Flags of the subtraction `a - b` at `bits` bits, as the 8086 ALU leaves them.
+fn sub_flags(a: u32, b: u32, bits: u32) -> u32 {
+    let mask = if bits == 32 {
+        u32::MAX
+    } else {
+        (1 << bits) - 1
+    };
+    let (a, b) = (a & mask, b & mask);
+    let r = a.wrapping_sub(b) & mask;
+    let mut f = szp(r, mask);
+    if a < b {
+        f |= Flags::CF.bits();
+    }
+    if (a ^ b ^ r) & 0x10 != 0 {
+        f |= Flags::AF.bits();
+    }
+    if (a ^ b) & (a ^ r) & sign_bit(mask) != 0 {
+        f |= Flags::OF.bits();
+    }
+    f
+}
+
+/// The 8086 divides with a microcoded shift-and-subtract loop that updates the flags as it
+/// goes; when the division faults, those flags are what the #DE handler sees on the stack.
+/// Given the (non-negative) high and low halves of the dividend and the divisor, returns
+/// whether the quotient overflows before the loop starts (high >= divisor) and the flags the
+/// microcode has left: from the initial compare when it overflows there, otherwise from the
+/// last trial subtraction whose result decided a quotient bit.
+fn div8086_flags(high: u32, low: u32, divisor: u32, bits: u32) -> (bool, u32) {
+    let mask = (1u32 << bits) - 1;
+    if high >= divisor {
+        return (true, sub_flags(high, divisor, bits));
+    }
+    let mut flags = sub_flags(high, divisor, bits);
+    let (mut rem, mut quo) = (high, low);
+    let mut carry = 1u32;
+    for _ in 0..bits {
+        let q_out = (quo >> (bits - 1)) & 1;
+        quo = ((quo << 1) | carry) & mask;
+        let r_out = (rem >> (bits - 1)) & 1;
+        rem = ((rem << 1) | q_out) & mask;
+        let borrow = (rem < divisor) as u32;
+        let diff = rem.wrapping_sub(divisor) & mask;
+        if r_out != 0 {
+            // The shifted-out bit makes the remainder exceed the divisor: subtract blindly.
+            carry = 0;
+            rem = diff;
+        } else {
+            flags = sub_flags(rem, divisor, bits);
+            carry = borrow;
+            if borrow == 0 {
+                rem = diff;
+            }
+        }
+    }
+    (false, flags)
+}
+
+/// 8086 DIV fault check: sets the microcode's flags and faults when the quotient overflows.
+fn div8086_check(cpu: &mut Cpu, high: u32, divisor: u32, bits: u32) -> Exec {
+    if high >= divisor {
+        let (_, f) = div8086_flags(high, 0, divisor, bits);
+        cpu.set_status_flags(STATUS_FLAGS, f);
+        return Err(Exception::divide_error());
+    }
+    Ok(())
+}
+
+/// 8086 IDIV: divides magnitudes like DIV; a quotient magnitude that does not fit in
+/// `bits - 1` bits faults (so -128 / -32768 fault too), with CF cleared by the post-check.
+fn idiv8086(
+    cpu: &mut Cpu,
+    op: &Op,
+    dividend: i64,
+    divisor: i64,
+    bits: u32,
+) -> Result<(u32, u32), Exception> {
+    let mag_n = dividend.unsigned_abs();
+    let mag_d = divisor.unsigned_abs();
+    let mask = (1u64 << bits) - 1;
+    let (high, low) = (((mag_n >> bits) & mask) as u32, (mag_n & mask) as u32);
+    let (early, f) = div8086_flags(high, low, (mag_d & mask) as u32, bits);
+    if early {
+        cpu.set_status_flags(STATUS_FLAGS, f);
+        return Err(Exception::divide_error());
+    }
+    let q = mag_n / mag_d;
+    if q >= 1 << (bits - 1) {
+        cpu.set_status_flags(STATUS_FLAGS, f & !Flags::CF.bits());
+        return Err(Exception::divide_error());
+    }
+    let mut q = q as i64;
+    let mut r = (mag_n % mag_d) as i64;
+    if (dividend < 0) != (divisor < 0) {
+        q = -q;
+    }
+    if dividend < 0 {
+        r = -r;
+    }
+    if rep_negates(cpu, op) {
+        q = -q;
+    }
+    Ok((q as u32, r as u32))
+}
+
 fn div8(cpu: &mut Cpu, op: &Op) -> Exec {
     let d = cpu.op8(op, 0)? as u32;
+    let n = cpu.gpr[EAX] & 0xFFFF;
+    if cpu.model == CpuModel::I8086 {
+        div8086_check(cpu, n >> 8, d, 8)?;
+    }
     if d == 0 {
         return Err(Exception::divide_error());
     }
-    let n = cpu.gpr[EAX] & 0xFFFF;
     let q = n / d;
     if q > 0xFF {
         return Err(Exception::divide_error());
@@ -189,10 +297,13 @@ fn div8(cpu: &mut Cpu, op: &Op) -> Exec {
 
 fn div16(cpu: &mut Cpu, op: &Op) -> Exec {
     let d = cpu.op16(op, 0)? as u32;
+    let n = (cpu.gpr[EDX] & 0xFFFF) << 16 | (cpu.gpr[EAX] & 0xFFFF);
+    if cpu.model == CpuModel::I8086 {
+        div8086_check(cpu, n >> 16, d, 16)?;
+    }
     if d == 0 {
         return Err(Exception::divide_error());
     }
-    let n = (cpu.gpr[EDX] & 0xFFFF) << 16 | (cpu.gpr[EAX] & 0xFFFF);
     let q = n / d;
     if q > 0xFFFF {
         return Err(Exception::divide_error());
@@ -230,6 +341,12 @@ fn idiv_fits(cpu: &Cpu, q: i64, bits: u32) -> bool {
 
 fn idiv8(cpu: &mut Cpu, op: &Op) -> Exec {
     let d = cpu.op8(op, 0)? as i8 as i64;
+    if cpu.model == CpuModel::I8086 {
+        let n = cpu.gpr[EAX] as u16 as i16 as i64;
+        let (q, r) = idiv8086(cpu, op, n, d, 8)?;
+        cpu.set_reg16(EAX, (q as u8 as u16) | (r as u8 as u16) << 8);
+        return Ok(());
+    }
     if d == 0 {
         return Err(Exception::divide_error());
     }
@@ -248,6 +365,13 @@ fn idiv8(cpu: &mut Cpu, op: &Op) -> Exec {
 
 fn idiv16(cpu: &mut Cpu, op: &Op) -> Exec {
     let d = cpu.op16(op, 0)? as i16 as i64;
+    if cpu.model == CpuModel::I8086 {
+        let n = ((cpu.gpr[EDX] & 0xFFFF) << 16 | (cpu.gpr[EAX] & 0xFFFF)) as i32 as i64;
+        let (q, r) = idiv8086(cpu, op, n, d, 16)?;
+        cpu.set_reg16(EAX, q as u16);
+        cpu.set_reg16(EDX, r as u16);
+        return Ok(());
+    }
     if d == 0 {
         return Err(Exception::divide_error());
     }

@@ -35,6 +35,10 @@ fn push_r32(cpu: &mut Cpu, op: &Op) -> Exec {
 }
 
 fn push16(cpu: &mut Cpu, op: &Op) -> Exec {
+    if op.op0_kind() == OpKind::Register && reg_index(op.op0_register()) == ESP {
+        // FF /6 with SP as its operand behaves like PUSH SP.
+        return push_r16(cpu, op);
+    }
     let v = cpu.op16(op, 0)?;
     cpu.push16(v)
 }
