@@ -29,8 +29,10 @@ impl Cpu {
     fn seg_check_slow(&self, seg: Seg, off: u32, size: u32) -> Result<u32, Exception> {
         let s = &self.seg[seg as usize];
         let last = off.wrapping_add(size - 1);
+        // The 286 reports a real-mode segment overrun as interrupt 13 for every segment.
+        let real_286 = self.model == CpuModel::I286 && !self.protected_mode();
         let fault = || {
-            if seg == Seg::Ss {
+            if seg == Seg::Ss && !real_286 {
                 Exception::ss(0)
             } else {
                 Exception::gp(0)

@@ -273,13 +273,16 @@ pub fn decode_one(
         forced = exec::model8086::fixup(buf);
         options |= DecoderOptions::NO_INVALID_CHECK;
     } else if model == CpuModel::I286 {
-        options |= DecoderOptions::LOADALL286;
+        // The 286 accepts LOCK on any instruction (#UD for it came with the 386).
+        options |= DecoderOptions::LOADALL286 | DecoderOptions::NO_INVALID_CHECK;
     }
     let bitness = if code32 { 32 } else { 16 };
     let mut decoder = Decoder::with_ip(bitness, &buf[..15], ip as u64, options);
     let instr = decoder.decode();
     let handler = match forced {
         Some(h) => h,
+        // The 286 limits instructions to 10 bytes (prefixes included): #GP beyond that.
+        None if model == CpuModel::I286 && instr.len() > 10 => exec::general_protection,
         None => exec::handler_for(model, &instr),
     };
     (instr, handler)

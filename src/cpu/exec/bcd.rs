@@ -45,6 +45,8 @@ fn daa(cpu: &mut Cpu, _op: &Op) -> Exec {
     if old_al & 0x0F > 9 || old_af {
         al = al.wrapping_add(6);
         af = true;
+        // 286 and later: a carry out of the low adjustment also sets CF.
+        cf = cpu.model != CpuModel::I8086 && old_al > 0xF9;
     }
     if old_al > high_limit(cpu, old_af) || old_cf {
         al = al.wrapping_add(0x60);
@@ -76,6 +78,8 @@ fn das(cpu: &mut Cpu, _op: &Op) -> Exec {
     if old_al & 0x0F > 9 || old_af {
         al = al.wrapping_sub(6);
         af = true;
+        // 286 and later: a borrow out of the low adjustment also sets CF.
+        cf = cpu.model != CpuModel::I8086 && old_al < 6;
     }
     if old_al > high_limit(cpu, old_af) || old_cf {
         al = al.wrapping_sub(0x60);

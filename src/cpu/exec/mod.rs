@@ -140,6 +140,11 @@ pub fn invalid_opcode(_cpu: &mut Cpu, _op: &Op) -> Exec {
     Err(Exception::invalid_opcode())
 }
 
+/// #GP(0) for encodings the model rejects that way (e.g. over-long instructions on the 286).
+pub fn general_protection(_cpu: &mut Cpu, _op: &Op) -> Exec {
+    Err(Exception::gp(0))
+}
+
 /// Instructions the decoder knows but we have not implemented: #UD, and remembered so that
 /// suite runners can name the cause of a failure.
 pub fn unimplemented(cpu: &mut Cpu, op: &Op) -> Exec {

@@ -29,6 +29,7 @@ fn mov32(cpu: &mut Cpu, op: &Op) -> Exec {
 
 /// MOV r/m, Sreg. A 32-bit register destination gets the selector zero-extended.
 fn mov_from_sreg(cpu: &mut Cpu, op: &Op) -> Exec {
+    check_sreg_exists(cpu, op.op1_register())?;
     let sel = cpu.seg[seg_of(op.op1_register()) as usize].selector;
     match op.op0_kind() {
         OpKind::Register if op.op0_register().is_gpr32() => {
@@ -42,6 +43,16 @@ fn mov_from_sreg(cpu: &mut Cpu, op: &Op) -> Exec {
     }
 }
 
+/// FS and GS arrived with the 386: their encodings are #UD before it.
+fn check_sreg_exists(cpu: &Cpu, r: iced_x86::Register) -> Exec {
+    if cpu.model < crate::cpu::CpuModel::I386
+        && matches!(r, iced_x86::Register::FS | iced_x86::Register::GS)
+    {
+        return Err(Exception::invalid_opcode());
+    }
+    Ok(())
+}
+
 /// MOV Sreg, r/m. Loading CS this way is #UD (the 8086 alias is handled separately); MOV SS
 /// holds off interrupts for one instruction.
 fn mov_to_sreg(cpu: &mut Cpu, op: &Op) -> Exec {
@@ -49,6 +60,7 @@ fn mov_to_sreg(cpu: &mut Cpu, op: &Op) -> Exec {
     if seg == Seg::Cs {
         return Err(Exception::invalid_opcode());
     }
+    check_sreg_exists(cpu, op.op0_register())?;
     let l = cpu.loc(op, 1);
     let v = cpu.get16(l)?;
     cpu.load_seg(seg, v)?;

@@ -92,7 +92,9 @@ fn compute(kind: Kind, bits: u32, v: u32, c: u32, cf: bool) -> (u32, u32, u32) {
             };
             let of = match kind {
                 Kind::Shl => msb(r) ^ carry,
-                Kind::Shr => msb(v),
+                // The top two result bits differ: for a count of 1 that is the original sign
+                // (as documented); the 286 data shows the same rule for larger counts.
+                Kind::Shr => msb(r) ^ ((r >> (bits - 2)) & 1),
                 _ => 0,
             };
             let mut f = szp(r, bits) | carry;

@@ -13,7 +13,7 @@ use super::{set, Op, Table};
 use crate::cpu::exception::{Exception, Exec};
 use crate::cpu::flags::{FlagOp, MASK16, MASK32, MASK8};
 use crate::cpu::state::{Seg, EAX, ECX, EDI, EDX, ESI};
-use crate::cpu::Cpu;
+use crate::cpu::{Cpu, CpuModel};
 
 /// Most iterations of one REP instruction per handler call.
 const CHUNK: u32 = 1 << 16;
@@ -62,10 +62,17 @@ struct Regs {
     si: u32,
     di: u32,
     count: u32,
+    /// How many iterations the 286 has counted in CX when the access being made faults:
+    /// its count runs ahead of its bus cycles (from the 286 test data: 2 for a faulting
+    /// write, 1 for a faulting read, 0 when CMPS faults on its first operand).
+    counted: u32,
 }
 
-/// One iteration. Returns whether a REPE/REPNE condition lets the loop go on.
+/// One iteration. `early` selects the 286 behaviour: each index register advances as its
+/// access is made, even when that access faults (the 286 test data shows SI/DI moved past
+/// a faulting word at offset 0xFFFF); later CPUs leave them unchanged on a fault.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn iterate(
     cpu: &mut Cpu,
     kind: Kind,
@@ -74,56 +81,95 @@ fn iterate(
     r: &mut Regs,
     amask: u32,
     delta: u32,
+    early: bool,
 ) -> Exec {
+    let si = r.si & amask;
+    let di = r.di & amask;
+    r.counted = 1;
+    // Advances SI/DI for an access made, now (early) or once the iteration completed.
+    macro_rules! access {
+        ($reg:ident, $e:expr) => {{
+            let result = $e;
+            if early || result.is_ok() {
+                r.$reg = r.$reg.wrapping_add(delta);
+            }
+            result?
+        }};
+    }
     match kind {
         Kind::Movs => {
-            let v = read_n(cpu, size, src, r.si & amask)?;
-            write_n(cpu, size, Seg::Es, r.di & amask, v)?;
-            r.si = r.si.wrapping_add(delta);
-            r.di = r.di.wrapping_add(delta);
+            let v = access!(si, read_n(cpu, size, src, si));
+            if !early {
+                // Precise CPUs: nothing moves unless the whole iteration succeeds.
+                if let Err(e) = write_n(cpu, size, Seg::Es, di, v) {
+                    r.si = r.si.wrapping_sub(delta);
+                    return Err(e);
+                }
+                r.di = r.di.wrapping_add(delta);
+            } else {
+                r.counted = 2;
+                access!(di, write_n(cpu, size, Seg::Es, di, v));
+            }
         }
-        Kind::Cmps => {
-            let a = read_n(cpu, size, src, r.si & amask)?;
-            let b = read_n(cpu, size, Seg::Es, r.di & amask)?;
+        Kind::Cmps if early => {
+            // The 286 fetches the ES:DI operand first.
+            r.counted = 0;
+            let b = access!(di, read_n(cpu, size, Seg::Es, di));
+            r.counted = 1;
+            let a = access!(si, read_n(cpu, size, src, si));
             let m = size_mask(size);
             cpu.set_lazy(FlagOp::Sub, m, a, b, a.wrapping_sub(b));
-            r.si = r.si.wrapping_add(delta);
+        }
+        Kind::Cmps => {
+            let a = access!(si, read_n(cpu, size, src, si));
+            let b = match read_n(cpu, size, Seg::Es, di) {
+                Ok(b) => b,
+                Err(e) => {
+                    if early {
+                        r.di = r.di.wrapping_add(delta);
+                    } else {
+                        r.si = r.si.wrapping_sub(delta);
+                    }
+                    return Err(e);
+                }
+            };
             r.di = r.di.wrapping_add(delta);
+            let m = size_mask(size);
+            cpu.set_lazy(FlagOp::Sub, m, a, b, a.wrapping_sub(b));
         }
         Kind::Scas => {
-            let b = read_n(cpu, size, Seg::Es, r.di & amask)?;
+            let b = access!(di, read_n(cpu, size, Seg::Es, di));
             let m = size_mask(size);
             let a = cpu.gpr[EAX] & m;
             cpu.set_lazy(FlagOp::Sub, m, a, b, a.wrapping_sub(b));
-            r.di = r.di.wrapping_add(delta);
         }
         Kind::Lods => {
-            let v = read_n(cpu, size, src, r.si & amask)?;
+            let v = access!(si, read_n(cpu, size, src, si));
             match size {
                 1 => cpu.set_reg8(0, v as u8),
                 2 => cpu.set_reg16(EAX, v as u16),
                 _ => cpu.gpr[EAX] = v,
             }
-            r.si = r.si.wrapping_add(delta);
         }
         Kind::Stos => {
             let v = cpu.gpr[EAX];
-            write_n(cpu, size, Seg::Es, r.di & amask, v)?;
-            r.di = r.di.wrapping_add(delta);
+            r.counted = 2;
+            access!(di, write_n(cpu, size, Seg::Es, di, v));
         }
         Kind::Ins => {
             let port = cpu.gpr[EDX] as u16;
             // The destination is checked before the port is read (a read can have effects).
-            read_n(cpu, size, Seg::Es, r.di & amask)?;
+            r.counted = 2;
+            access!(di, read_n(cpu, size, Seg::Es, di).map(|_| ()));
+            r.di = r.di.wrapping_sub(delta);
             let v = cpu.io.read(port, size as u8);
-            write_n(cpu, size, Seg::Es, r.di & amask, v)?;
-            r.di = r.di.wrapping_add(delta);
+            r.counted = 2;
+            access!(di, write_n(cpu, size, Seg::Es, di, v));
         }
         Kind::Outs => {
             let port = cpu.gpr[EDX] as u16;
-            let v = read_n(cpu, size, src, r.si & amask)?;
+            let v = access!(si, read_n(cpu, size, src, si));
             cpu.io.write(port, size as u8, v);
-            r.si = r.si.wrapping_add(delta);
         }
     }
     Ok(())
@@ -155,11 +201,15 @@ fn string_op<const SIZE: u32>(cpu: &mut Cpu, op: &Op, kind: Kind) -> Exec {
         si: cpu.gpr[ESI] & amask,
         di: cpu.gpr[EDI] & amask,
         count: cpu.gpr[ECX] & amask,
+        counted: 1,
     };
+    let early = cpu.model == CpuModel::I286;
     if !rep {
-        iterate(cpu, kind, SIZE, src, &mut r, amask, delta)?;
-        commit(cpu, &r, amask, false);
-        return Ok(());
+        let result = iterate(cpu, kind, SIZE, src, &mut r, amask, delta, early);
+        if result.is_ok() || early {
+            commit(cpu, &r, amask, false);
+        }
+        return result;
     }
     // REPE (F3) / REPNE (F2) conditions apply to CMPS and SCAS only.
     let conditional = matches!(kind, Kind::Cmps | Kind::Scas);
@@ -172,7 +222,10 @@ fn string_op<const SIZE: u32>(cpu: &mut Cpu, op: &Op, kind: Kind) -> Exec {
             break;
         }
         budget -= 1;
-        if let Err(e) = iterate(cpu, kind, SIZE, src, &mut r, amask, delta) {
+        if let Err(e) = iterate(cpu, kind, SIZE, src, &mut r, amask, delta, early) {
+            if early {
+                r.count = r.count.saturating_sub(r.counted);
+            }
             commit(cpu, &r, amask, true);
             return Err(e);
         }
