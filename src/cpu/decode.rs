@@ -178,12 +178,7 @@ fn decode_block(cpu: &mut Cpu, phys: u32) -> Block {
         let (instr, handler) = decode_one(cpu.model, code32, &mut buf, ip);
         let len = instr.len() as u32;
         let next = ip.wrapping_add(len) & ip_mask;
-        let op = Op {
-            instr,
-            handler,
-            next_eip: next,
-            addr32: address_size_32(&instr, code32),
-        };
+        let op = Op::new(instr, handler, next, address_size_32(&instr, code32));
         let ends = ends_block(&op.instr);
         ops.push(op);
         let offset = ip.wrapping_sub(start_eip) & ip_mask;

@@ -24,8 +24,8 @@ pub fn esc_no_fpu(cpu: &mut Cpu, op: &Op) -> Exec {
     }
     // The CPU still computes the memory operand's address and checks it against the
     // segment limit (286+): a word or larger operand at offset 0xFFFF faults.
-    if cpu.model >= CpuModel::I286 {
-        if (0..op.op_count()).any(|n| op.op_kind(n) == OpKind::Memory) {
+    if cpu.model >= CpuModel::I286 && (0..op.op_count()).any(|n| op.op_kind(n) == OpKind::Memory) {
+        {
             let (seg, off) = cpu.mem_operand(op);
             let size = op.memory_size().size().max(1) as u32;
             cpu.read8(seg, off)?;

@@ -6,6 +6,7 @@ pub mod alu;
 pub mod bcd;
 pub mod bit;
 pub mod control;
+pub mod fast;
 pub mod fpu_stub;
 pub mod io;
 pub mod misc;
@@ -40,6 +41,53 @@ pub struct Op {
     pub next_eip: u32,
     /// The memory operand uses 32-bit addressing.
     pub addr32: bool,
+    /// Register numbers of operands 0 and 1 when they are general registers (else 0), and
+    /// the immediate sign-extended to the operand size: precomputed for the fast handlers.
+    pub r0: u8,
+    pub r1: u8,
+    pub imm: u32,
+}
+
+impl Op {
+    /// Builds the decoded form of `instr`, choosing a specialised handler where one exists.
+    pub fn new(instr: Instruction, handler: Handler, next_eip: u32, addr32: bool) -> Op {
+        use iced_x86::OpKind;
+        let reg = |n: u32| {
+            if instr.op_count() > n && instr.op_kind(n) == OpKind::Register {
+                operand::reg_index(instr.op_register(n)) as u8
+            } else {
+                0
+            }
+        };
+        let imm = (0..instr.op_count())
+            .find_map(|n| match instr.op_kind(n) {
+                OpKind::Immediate8 => Some(instr.immediate8() as u32),
+                OpKind::Immediate16 => Some(instr.immediate16() as u32),
+                OpKind::Immediate32 => Some(instr.immediate32()),
+                OpKind::Immediate8to16 => Some(instr.immediate8to16() as u16 as u32),
+                OpKind::Immediate8to32 => Some(instr.immediate8to32() as u32),
+                _ => None,
+            })
+            .unwrap_or(0);
+        let mut op = Op {
+            instr,
+            handler,
+            next_eip,
+            addr32,
+            r0: reg(0),
+            r1: reg(1),
+            imm,
+        };
+        // Only the ordinary handler of a Code is replaced: #UD for a model that lacks the
+        // instruction, and the 8086's own handlers, stay as they are.
+        let ordinary = table()[op.code() as usize] as usize == handler as usize;
+        if ordinary {
+            if let Some(fast) = fast::specialize(&op) {
+                op.handler = fast;
+            }
+        }
+        op
+    }
 }
 
 impl Deref for Op {

@@ -1,0 +1,218 @@
+//! Specialised handlers for the hottest instruction forms: ALU operations, MOV, INC and DEC
+//! with register and immediate operands. The generic handlers decode operand kinds on every
+//! execution; these read the register numbers and immediate precomputed in [`Op`], so the
+//! choice between forms is made once, at decode time.
+
+use iced_x86::{Code, Mnemonic, OpKind};
+
+use super::{Handler, Op};
+use crate::cpu::exception::Exec;
+use crate::cpu::flags::{FlagOp, MASK16, MASK32};
+use crate::cpu::Cpu;
+
+const ADD: u8 = 0;
+const OR: u8 = 1;
+const ADC: u8 = 2;
+const SBB: u8 = 3;
+const AND: u8 = 4;
+const SUB: u8 = 5;
+const XOR: u8 = 6;
+const CMP: u8 = 7;
+const TEST: u8 = 8;
+
+/// `a OP b` at `mask` size, flags recorded; returns the result.
+#[inline(always)]
+fn alu<const OP: u8>(cpu: &mut Cpu, mask: u32, a: u32, b: u32) -> u32 {
+    match OP {
+        ADD => {
+            let r = a.wrapping_add(b) & mask;
+            cpu.set_lazy(FlagOp::Add, mask, a, b, r);
+            r
+        }
+        ADC => {
+            let c = cpu.cf();
+            let r = a.wrapping_add(b).wrapping_add(c as u32) & mask;
+            cpu.set_lazy_carry(FlagOp::Adc, mask, a, b, r, c);
+            r
+        }
+        SBB => {
+            let c = cpu.cf();
+            let r = a.wrapping_sub(b).wrapping_sub(c as u32) & mask;
+            cpu.set_lazy_carry(FlagOp::Sbb, mask, a, b, r, c);
+            r
+        }
+        SUB | CMP => {
+            let r = a.wrapping_sub(b) & mask;
+            cpu.set_lazy(FlagOp::Sub, mask, a, b, r);
+            r
+        }
+        OR => {
+            let r = a | b;
+            cpu.set_lazy(FlagOp::Logic, mask, 0, 0, r);
+            r
+        }
+        XOR => {
+            let r = a ^ b;
+            cpu.set_lazy(FlagOp::Logic, mask, 0, 0, r);
+            r
+        }
+        _ => {
+            let r = a & b;
+            cpu.set_lazy(FlagOp::Logic, mask, 0, 0, r);
+            r
+        }
+    }
+}
+
+fn alu32_rr<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
+    let (d, s) = (op.r0 as usize, op.r1 as usize);
+    let r = alu::<OP>(cpu, MASK32, cpu.gpr[d], cpu.gpr[s]);
+    if OP != CMP && OP != TEST {
+        cpu.gpr[d] = r;
+    }
+    Ok(())
+}
+
+fn alu32_ri<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
+    let d = op.r0 as usize;
+    let r = alu::<OP>(cpu, MASK32, cpu.gpr[d], op.imm);
+    if OP != CMP && OP != TEST {
+        cpu.gpr[d] = r;
+    }
+    Ok(())
+}
+
+fn alu16_rr<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
+    let (d, s) = (op.r0 as usize, op.r1 as usize);
+    let r = alu::<OP>(cpu, MASK16, cpu.gpr[d] & MASK16, cpu.gpr[s] & MASK16);
+    if OP != CMP && OP != TEST {
+        cpu.set_reg16(d, r as u16);
+    }
+    Ok(())
+}
+
+fn alu16_ri<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
+    let d = op.r0 as usize;
+    let r = alu::<OP>(cpu, MASK16, cpu.gpr[d] & MASK16, op.imm & MASK16);
+    if OP != CMP && OP != TEST {
+        cpu.set_reg16(d, r as u16);
+    }
+    Ok(())
+}
+
+fn mov32_rr(cpu: &mut Cpu, op: &Op) -> Exec {
+    cpu.gpr[op.r0 as usize] = cpu.gpr[op.r1 as usize];
+    Ok(())
+}
+
+fn mov32_ri(cpu: &mut Cpu, op: &Op) -> Exec {
+    cpu.gpr[op.r0 as usize] = op.imm;
+    Ok(())
+}
+
+fn mov16_rr(cpu: &mut Cpu, op: &Op) -> Exec {
+    let v = cpu.gpr[op.r1 as usize] as u16;
+    cpu.set_reg16(op.r0 as usize, v);
+    Ok(())
+}
+
+fn mov16_ri(cpu: &mut Cpu, op: &Op) -> Exec {
+    cpu.set_reg16(op.r0 as usize, op.imm as u16);
+    Ok(())
+}
+
+fn inc_dec32<const DEC: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    let d = op.r0 as usize;
+    let a = cpu.gpr[d];
+    let r = if DEC {
+        a.wrapping_sub(1)
+    } else {
+        a.wrapping_add(1)
+    };
+    cpu.gpr[d] = r;
+    cpu.set_lazy(if DEC { FlagOp::Dec } else { FlagOp::Inc }, MASK32, a, 1, r);
+    Ok(())
+}
+
+fn inc_dec16<const DEC: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    let d = op.r0 as usize;
+    let a = cpu.gpr[d] & MASK16;
+    let r = if DEC {
+        a.wrapping_sub(1)
+    } else {
+        a.wrapping_add(1)
+    } & MASK16;
+    cpu.set_reg16(d, r as u16);
+    cpu.set_lazy(if DEC { FlagOp::Dec } else { FlagOp::Inc }, MASK16, a, 1, r);
+    Ok(())
+}
+
+/// Handlers for one ALU operation: [16-bit r,r; 16-bit r,imm; 32-bit r,r; 32-bit r,imm].
+fn alu_set<const OP: u8>() -> [Handler; 4] {
+    [
+        alu16_rr::<OP>,
+        alu16_ri::<OP>,
+        alu32_rr::<OP>,
+        alu32_ri::<OP>,
+    ]
+}
+
+fn is_imm(k: OpKind) -> bool {
+    matches!(
+        k,
+        OpKind::Immediate8
+            | OpKind::Immediate16
+            | OpKind::Immediate32
+            | OpKind::Immediate8to16
+            | OpKind::Immediate8to32
+    )
+}
+
+/// A faster handler for `op`'s form, if there is one.
+pub fn specialize(op: &Op) -> Option<Handler> {
+    if op.op_count() != 2 && !matches!(op.mnemonic(), Mnemonic::Inc | Mnemonic::Dec) {
+        return None;
+    }
+    if op.op0_kind() != OpKind::Register || op.has_lock_prefix() {
+        return None;
+    }
+    let r0 = op.op0_register();
+    let size32 = r0.is_gpr32();
+    if !(size32 || r0.is_gpr16()) {
+        return None;
+    }
+    if matches!(op.mnemonic(), Mnemonic::Inc | Mnemonic::Dec) {
+        let dec = op.mnemonic() == Mnemonic::Dec;
+        return Some(match (size32, dec) {
+            (true, false) => inc_dec32::<false>,
+            (true, true) => inc_dec32::<true>,
+            (false, false) => inc_dec16::<false>,
+            (false, true) => inc_dec16::<true>,
+        });
+    }
+    let k1 = op.op1_kind();
+    let reg_src = k1 == OpKind::Register
+        && op.op1_register().is_gpr32() == size32
+        && (op.op1_register().is_gpr32() || op.op1_register().is_gpr16());
+    let imm_src = is_imm(k1);
+    if !reg_src && !imm_src {
+        return None;
+    }
+    let idx = (size32 as usize) * 2 + imm_src as usize;
+    let set = match op.mnemonic() {
+        Mnemonic::Add => alu_set::<ADD>(),
+        Mnemonic::Or => alu_set::<OR>(),
+        Mnemonic::Adc => alu_set::<ADC>(),
+        Mnemonic::Sbb => alu_set::<SBB>(),
+        Mnemonic::And => alu_set::<AND>(),
+        Mnemonic::Sub => alu_set::<SUB>(),
+        Mnemonic::Xor => alu_set::<XOR>(),
+        Mnemonic::Cmp => alu_set::<CMP>(),
+        Mnemonic::Test => alu_set::<TEST>(),
+        Mnemonic::Mov if !matches!(op.code(), Code::Mov_rm16_Sreg | Code::Mov_r32m16_Sreg) => {
+            [mov16_rr, mov16_ri, mov32_rr, mov32_ri]
+        }
+        _ => return None,
+    };
+    Some(set[idx])
+}
