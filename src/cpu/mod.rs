@@ -249,11 +249,11 @@ impl Cpu {
             };
             let block = cache.block(id);
             let (start, stop_at) = (block.phys_start, block.phys_end);
-            let mut done = 0u64;
             for op in block.ops.iter() {
                 self.next_eip = op.next_eip;
+                // Counted before the handler runs, so RDTSC sees its own position.
+                self.icount += 1;
                 let r = (op.handler)(self, op);
-                done += 1;
                 match r {
                     Ok(()) => self.eip = self.next_eip,
                     Err(e) => {
@@ -270,7 +270,6 @@ impl Cpu {
                     }
                 }
             }
-            self.icount += done;
             if self.mem.code_written() {
                 self.apply_code_writes(cache);
             }
@@ -293,8 +292,8 @@ impl Cpu {
             }
         };
         self.next_eip = op.next_eip;
-        let r = (op.handler)(self, &op);
         self.icount += 1;
+        let r = (op.handler)(self, &op);
         match r {
             Ok(()) => {
                 self.eip = self.next_eip;

@@ -201,3 +201,5 @@ pub fn unimplemented(cpu: &mut Cpu, op: &Op) -> Exec {
 }
 #[cfg(test)]
 mod tests_core;
+#[cfg(test)]
+mod tests_families;
