@@ -20,12 +20,16 @@ done
 [ -d /usr/lib/rustlib/aarch64-unknown-linux-gnu ] || need_install=1
 if [ "$need_install" = 1 ]; then
     echo "== installing the aarch64 cross toolchain (Debian packages)"
-    dpkg --add-architecture arm64
     # Limiting the architectures keeps a failing i386 index from discarding the others.
-    apt-get update -qq -o APT::Architectures::=amd64 -o APT::Architectures::=arm64
-    apt-get install -y -qq -o APT::Architectures::=amd64 -o APT::Architectures::=arm64 \
-        rustc-web cargo-web libstd-rust-web-dev:arm64 gcc-aarch64-linux-gnu \
-        libc6-dev-arm64-cross qemu-user >/dev/null
+    if ! { dpkg --add-architecture arm64 &&
+        apt-get update -qq -o APT::Architectures::=amd64 -o APT::Architectures::=arm64 &&
+        apt-get install -y -qq -o APT::Architectures::=amd64 -o APT::Architectures::=arm64 \
+            rustc-web cargo-web libstd-rust-web-dev:arm64 gcc-aarch64-linux-gnu \
+            libc6-dev-arm64-cross qemu-user >/dev/null; }; then
+        # Only a failed package download skips the check; failing tests fail it.
+        echo "WARNING: could not install the aarch64 cross toolchain; aarch64 check NOT run"
+        exit 0
+    fi
 fi
 
 export RUSTC=/usr/bin/rustc
