@@ -56,7 +56,8 @@ enum Suite {
         /// Only run files whose name (opcode) starts with one of these, comma-separated.
         #[arg(long)]
         filter: Option<String>,
-        /// Print at most this many failure details per file.
+        /// Show the register/memory differences of at most this many failures per file
+        /// (every failure is still named).
         #[arg(long, default_value_t = 5)]
         max_details: usize,
     },

@@ -270,16 +270,17 @@ pub fn run(path: &Path, opts: &Options, out: &mut dyn Write) -> Result<Summary> 
                     counts.failed += 1;
                     summary.failed += 1;
                     file_failed += 1;
+                    // Every failure is named; the first few per file come with the diff.
+                    let id = t.hash.as_deref().unwrap_or("-");
+                    let head = format!(
+                        "FAIL {stem} \"{}\" bytes {:02X?} hash {id}",
+                        t.name, t.bytes
+                    );
                     if details < opts.max_details {
                         details += 1;
-                        let id = t.hash.as_deref().unwrap_or("-");
-                        w(
-                            out,
-                            format!(
-                                "FAIL {stem} \"{}\" bytes {:02X?} hash {id}\n{diff}",
-                                t.name, t.bytes
-                            ),
-                        );
+                        w(out, format!("{head}\n{diff}"));
+                    } else {
+                        w(out, head);
                     }
                 }
             }
