@@ -222,6 +222,9 @@ impl Cpu {
 
     fn run_blocks(&mut self, cache: &mut BlockCache, budget: u64) -> Stop {
         let end = self.icount.saturating_add(budget);
+        // Faults on instruction fetch retire nothing but must still use up the budget, or a
+        // guest whose handlers fault on fetch forever would never return.
+        let mut fetch_faults = 0u64;
         loop {
             if let Some(s) = self.stop.take() {
                 return s;
@@ -229,13 +232,18 @@ impl Cpu {
             if self.halted {
                 return Stop::Halted;
             }
-            if self.icount >= end {
+            if self.icount.saturating_add(fetch_faults) >= end {
                 return Stop::Budget;
             }
             if self.eflags & Flags::TF.bits() != 0 {
                 // Single-step: one instruction, then the debug trap.
-                if let Stop::Budget = self.run_single(cache) {
-                    continue;
+                let before = self.icount;
+                let stop = self.run_single(cache);
+                if self.icount == before {
+                    fetch_faults += 1;
+                }
+                if stop != Stop::Budget {
+                    return stop;
                 }
                 continue;
             }
@@ -243,6 +251,7 @@ impl Cpu {
             let id = match cache.lookup(self) {
                 Ok(id) => id,
                 Err(e) => {
+                    fetch_faults += 1;
                     self.raise(e);
                     continue;
                 }

@@ -170,3 +170,17 @@ fn lea_register_operand_and_mov_cs_are_invalid_on_286() {
     crate::cpu::testutil::run_to_halt(&mut cpu);
     assert_eq!(cpu.gpr[EBX] & 0xFFFF, 2);
 }
+
+#[test]
+fn endless_fetch_faults_still_end_the_run() {
+    // CS limit below EIP, and the #GP handler also beyond it: every delivery faults on fetch.
+    let mut cpu = crate::cpu::Cpu::new(CpuModel::I386, 1 << 20);
+    for s in crate::cpu::Seg::ALL {
+        cpu.load_seg_real(s, 0);
+    }
+    cpu.seg[crate::cpu::Seg::Cs as usize].limit = 0x100;
+    cpu.eip = 0x200;
+    cpu.gpr[4] = 0x8000;
+    cpu.mem.write_u16(13 * 4, 0x300);
+    assert_eq!(cpu.run(1000), crate::cpu::Stop::Budget);
+}
