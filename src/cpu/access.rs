@@ -202,17 +202,16 @@ impl Cpu {
     /// descriptor loads live in the protected-mode module; real and V86 mode use the
     /// selector as a paragraph number.
     pub fn load_seg(&mut self, seg: Seg, selector: u16) -> Exec {
-        if self.protected_mode() {
-            return self.load_seg_protected(seg, selector);
+        let v86 = self.eflags & super::state::Flags::VM.bits() != 0;
+        if self.protected_mode() && !v86 {
+            if seg == Seg::Cs {
+                // CS changes only through far transfers, which check their target.
+                return Err(Exception::gp(selector as u32 & 0xFFFC));
+            }
+            return self.load_data_segment(seg, selector);
         }
         self.load_seg_real(seg, selector);
         Ok(())
-    }
-
-    /// Protected-mode segment loads are not implemented yet: they fault so that no guest
-    /// silently runs with wrong segment bases.
-    fn load_seg_protected(&mut self, _seg: Seg, selector: u16) -> Exec {
-        Err(Exception::gp(selector as u32 & 0xFFFC))
     }
 }
 

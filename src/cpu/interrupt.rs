@@ -59,14 +59,24 @@ impl Cpu {
         Ok(())
     }
 
-    /// Protected-mode interrupt delivery through the IDT is not implemented yet; reporting
-    /// it as a failed delivery stops the machine visibly instead of running on wrongly.
     fn deliver_protected(
         &mut self,
-        _vector: u8,
-        _ret: u32,
-        _code: Option<u32>,
+        vector: u8,
+        ret: u32,
+        code: Option<u32>,
     ) -> Result<(), Exception> {
-        Err(Exception::gp(0))
+        self.deliver_through_idt(vector, ret, code, false)
+    }
+
+    /// INT n, INT3 and INTO: in protected mode the gate's DPL must allow the current CPL.
+    pub fn deliver_software_interrupt(&mut self, vector: u8, ret: u32) -> Result<(), Exception> {
+        if self.protected_mode() {
+            match self.deliver_through_idt(vector, ret, None, true) {
+                Ok(()) => return Ok(()),
+                // A fault of the delivery itself is reported for the INT instruction.
+                Err(e) => return Err(e),
+            }
+        }
+        self.deliver_interrupt(vector, ret, None)
     }
 }

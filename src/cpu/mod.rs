@@ -7,7 +7,10 @@ pub mod exec;
 pub mod flags;
 pub mod interrupt;
 pub mod model;
+pub mod protected;
 pub mod state;
+#[cfg(test)]
+mod tests_protected;
 #[cfg(test)]
 pub mod testutil;
 

@@ -55,13 +55,20 @@ fn jmp_rm32(cpu: &mut Cpu, op: &Op) -> Exec {
 
 /// Loads CS:EIP for a far transfer in real mode (protected-mode gates come later).
 fn far_jump(cpu: &mut Cpu, sel: u16, off: u32) -> Exec {
-    if cpu.protected_mode() {
-        cpu.load_seg(Seg::Cs, sel)?;
-    } else {
-        cpu.load_seg_real(Seg::Cs, sel);
+    let v86 = cpu.eflags & crate::cpu::Flags::VM.bits() != 0;
+    if cpu.protected_mode() && !v86 {
+        let d = cpu.check_far_target(sel)?;
+        let cpl = cpu.cpl();
+        return cpu.enter_code_segment(sel, d, cpl, off);
     }
+    cpu.load_seg_real(Seg::Cs, sel);
     cpu.next_eip = off;
     Ok(())
+}
+
+/// Protected mode outside V86: far returns and IRET take the checked paths.
+fn protected(cpu: &Cpu) -> bool {
+    cpu.protected_mode() && cpu.eflags & crate::cpu::Flags::VM.bits() == 0
 }
 
 fn jmp_far_ptr(cpu: &mut Cpu, op: &Op) -> Exec {
@@ -203,6 +210,9 @@ fn ret_near32(cpu: &mut Cpu, op: &Op) -> Exec {
 }
 
 fn ret_far16(cpu: &mut Cpu, op: &Op) -> Exec {
+    if protected(cpu) {
+        return cpu.retf_protected(false, ret_imm(op));
+    }
     let off = cpu.peek16(0)? as u32;
     let sel = cpu.peek16(2)?;
     far_jump(cpu, sel, off)?;
@@ -212,6 +222,9 @@ fn ret_far16(cpu: &mut Cpu, op: &Op) -> Exec {
 }
 
 fn ret_far32(cpu: &mut Cpu, op: &Op) -> Exec {
+    if protected(cpu) {
+        return cpu.retf_protected(true, ret_imm(op));
+    }
     let off = cpu.peek32(0)?;
     let sel = cpu.peek32(4)? as u16;
     far_jump(cpu, sel, off)?;
@@ -259,12 +272,12 @@ fn jcxz(cpu: &mut Cpu, op: &Op) -> Exec {
 
 fn int_imm(cpu: &mut Cpu, op: &Op) -> Exec {
     let ret = cpu.next_eip;
-    cpu.deliver_interrupt(op.immediate8(), ret, None)
+    cpu.deliver_software_interrupt(op.immediate8(), ret)
 }
 
 fn int3(cpu: &mut Cpu, _op: &Op) -> Exec {
     let ret = cpu.next_eip;
-    cpu.deliver_interrupt(exception::BP, ret, None)
+    cpu.deliver_software_interrupt(exception::BP, ret)
 }
 
 fn int1(cpu: &mut Cpu, _op: &Op) -> Exec {
@@ -275,7 +288,7 @@ fn int1(cpu: &mut Cpu, _op: &Op) -> Exec {
 fn into(cpu: &mut Cpu, _op: &Op) -> Exec {
     if cpu.of() {
         let ret = cpu.next_eip;
-        cpu.deliver_interrupt(exception::OF, ret, None)
+        cpu.deliver_software_interrupt(exception::OF, ret)
     } else {
         Ok(())
     }
@@ -283,12 +296,10 @@ fn into(cpu: &mut Cpu, _op: &Op) -> Exec {
 
 /// Real-mode IRET: pops IP, CS, FLAGS (32-bit: EIP, CS, EFLAGS with VM/RF/VIP/VIF kept).
 fn iret(cpu: &mut Cpu, op: &Op) -> Exec {
-    if cpu.protected_mode() {
-        // Protected-mode IRET (privilege changes, V86, NT task return) is part of the
-        // protected-mode work.
-        return Err(Exception::gp(0));
-    }
     let size32 = op.code() == Code::Iretd;
+    if protected(cpu) {
+        return cpu.iret_protected(size32);
+    }
     let (ip, cs, flags) = if size32 {
         (cpu.peek32(0)?, cpu.peek32(4)? as u16, cpu.peek32(8)?)
     } else {

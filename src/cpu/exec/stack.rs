@@ -172,22 +172,29 @@ fn pushf32(cpu: &mut Cpu, _op: &Op) -> Exec {
 
 fn popf16(cpu: &mut Cpu, _op: &Op) -> Exec {
     let v = cpu.pop16()? as u32;
-    let writable = writable_flags(cpu) & 0xFFFF;
-    write_flags(cpu, v, writable);
+    pop_flags(cpu, v, false);
     Ok(())
 }
 
 fn popf32(cpu: &mut Cpu, _op: &Op) -> Exec {
     let v = cpu.pop32()?;
-    let writable = writable_flags(cpu);
-    write_flags(cpu, v, writable);
+    pop_flags(cpu, v, true);
     Ok(())
 }
 
-/// FLAGS bits POPF may change. Protected mode restricts IOPL to CPL 0 and IF to
-/// CPL <= IOPL; that refinement belongs to the protected-mode work.
-fn writable_flags(cpu: &Cpu) -> u32 {
-    cpu.model.flags_writable()
+/// POPF: in protected mode IOPL changes only at CPL 0 and IF only when CPL <= IOPL.
+/// (Virtual-8086 rules come with V86 mode.)
+fn pop_flags(cpu: &mut Cpu, v: u32, size32: bool) {
+    if cpu.protected_mode() {
+        let cpl = cpu.cpl();
+        cpu.write_flags_checked(v & !Flags::RF.bits(), size32, cpl);
+        return;
+    }
+    let mut writable = cpu.model.flags_writable();
+    if !size32 {
+        writable &= 0xFFFF;
+    }
+    write_flags(cpu, v, writable);
 }
 
 /// ENTER size, level: builds a stack frame with `level` copied frame pointers.

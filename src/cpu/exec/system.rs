@@ -223,10 +223,170 @@ fn privileged_nop(cpu: &mut Cpu, _op: &Op) -> Exec {
     require_cpl0(cpu)
 }
 
-/// Instructions that real mode does not recognise. The protected-mode forms are part of the
-/// protected-mode work; until then they raise #UD in every mode.
+/// Instructions that real mode (and V86 mode) does not recognise.
 fn not_in_real_mode(_cpu: &mut Cpu, _op: &Op) -> Exec {
     Err(Exception::invalid_opcode())
+}
+
+/// Protected mode outside V86, where the descriptor instructions exist.
+fn require_protected(cpu: &Cpu) -> Exec {
+    if !cpu.protected_mode() || cpu.eflags & crate::cpu::Flags::VM.bits() != 0 {
+        return Err(Exception::invalid_opcode());
+    }
+    Ok(())
+}
+
+/// SLDT/STR: store a selector (zero-extended into a 32-bit register).
+fn store_selector(cpu: &mut Cpu, op: &Op, sel: u16) -> Exec {
+    if op.op0_kind() == OpKind::Register && op.op0_register().is_gpr32() {
+        cpu.gpr[reg_index(op.op0_register())] = sel as u32;
+        return Ok(());
+    }
+    let l = cpu.loc(op, 0);
+    cpu.put16(l, sel)
+}
+
+fn sldt(cpu: &mut Cpu, op: &Op) -> Exec {
+    require_protected(cpu)?;
+    let sel = cpu.ldtr.selector;
+    store_selector(cpu, op, sel)
+}
+
+fn str_(cpu: &mut Cpu, op: &Op) -> Exec {
+    require_protected(cpu)?;
+    let sel = cpu.tr.selector;
+    store_selector(cpu, op, sel)
+}
+
+/// LLDT: a null selector disables the LDT; otherwise a present LDT descriptor in the GDT.
+fn lldt(cpu: &mut Cpu, op: &Op) -> Exec {
+    require_protected(cpu)?;
+    let l = cpu.loc(op, 0);
+    let sel = cpu.get16(l)?;
+    require_cpl0(cpu)?;
+    if sel & !3 == 0 {
+        cpu.ldtr = crate::cpu::Segment {
+            selector: sel,
+            base: 0,
+            limit: 0,
+            attrs: 0,
+        };
+        return Ok(());
+    }
+    if sel & 4 != 0 {
+        return Err(Exception::gp(sel as u32 & 0xFFFC));
+    }
+    let d = cpu.read_descriptor(sel)?;
+    if d.is_segment() || d.typ() != 2 {
+        return Err(Exception::gp(sel as u32 & 0xFFFC));
+    }
+    if !d.present() {
+        return Err(Exception::np(sel as u32 & 0xFFFC));
+    }
+    cpu.ldtr = d.to_segment(sel);
+    Ok(())
+}
+
+/// LTR: an available TSS descriptor in the GDT, which becomes busy.
+fn ltr(cpu: &mut Cpu, op: &Op) -> Exec {
+    require_protected(cpu)?;
+    let l = cpu.loc(op, 0);
+    let sel = cpu.get16(l)?;
+    require_cpl0(cpu)?;
+    if sel & !3 == 0 || sel & 4 != 0 {
+        return Err(Exception::gp(sel as u32 & 0xFFFC));
+    }
+    let d = cpu.read_descriptor(sel)?;
+    if d.is_segment() || !matches!(d.typ(), 1 | 9) {
+        return Err(Exception::gp(sel as u32 & 0xFFFC));
+    }
+    if !d.present() {
+        return Err(Exception::np(sel as u32 & 0xFFFC));
+    }
+    let addr = cpu.gdtr.base.wrapping_add((sel & !7) as u32 + 5);
+    let phys = cpu.translate(addr);
+    let b = cpu.mem.read_u8(phys);
+    cpu.mem.write_u8(phys, b | 2);
+    let mut seg = d.to_segment(sel);
+    seg.attrs |= 2;
+    cpu.tr = seg;
+    Ok(())
+}
+
+/// Whether LAR/LSL/VERR/VERW may see descriptor `d` through `sel` at the current CPL.
+fn visible(cpu: &Cpu, sel: u16, d: &crate::cpu::protected::Descriptor) -> bool {
+    let conforming = d.conforming();
+    conforming || (d.dpl() >= cpu.cpl() && d.dpl() >= (sel & 3) as u8)
+}
+
+/// LAR/LSL/VERR/VERW set ZF when the selector passes; a descriptor outside the table or a
+/// null selector just clears ZF.
+fn lookup_for_check(cpu: &mut Cpu, sel: u16) -> Option<crate::cpu::protected::Descriptor> {
+    if sel & !3 == 0 {
+        return None;
+    }
+    cpu.read_descriptor(sel).ok()
+}
+
+fn lar_lsl<const LSL: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    require_protected(cpu)?;
+    let sel = cpu.op16(op, 1)?;
+    let result = lookup_for_check(cpu, sel).and_then(|d| {
+        let type_ok = if d.is_segment() {
+            true
+        } else if LSL {
+            matches!(d.typ(), 1 | 2 | 3 | 9 | 11)
+        } else {
+            matches!(d.typ(), 1 | 2 | 3 | 4 | 5 | 9 | 11 | 12)
+        };
+        (type_ok && visible(cpu, sel, &d)).then_some(d)
+    });
+    let Some(d) = result else {
+        cpu.set_status_flags(crate::cpu::Flags::ZF.bits(), 0);
+        return Ok(());
+    };
+    let v = if LSL { d.limit() } else { d.hi & 0x00F0_FF00 };
+    let r = reg_index(op.op0_register());
+    if op.op0_register().is_gpr32() {
+        cpu.gpr[r] = v;
+    } else {
+        cpu.set_reg16(r, v as u16);
+    }
+    cpu.set_status_flags(crate::cpu::Flags::ZF.bits(), crate::cpu::Flags::ZF.bits());
+    Ok(())
+}
+
+fn verr_verw<const WRITE: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    require_protected(cpu)?;
+    let l = cpu.loc(op, 0);
+    let sel = cpu.get16(l)?;
+    let ok = lookup_for_check(cpu, sel).is_some_and(|d| {
+        d.is_segment()
+            && if WRITE {
+                d.writable_data()
+            } else {
+                d.readable()
+            }
+            && visible(cpu, sel, &d)
+    });
+    let zf = if ok { crate::cpu::Flags::ZF.bits() } else { 0 };
+    cpu.set_status_flags(crate::cpu::Flags::ZF.bits(), zf);
+    Ok(())
+}
+
+/// ARPL: raises the destination selector's RPL to the source's.
+fn arpl(cpu: &mut Cpu, op: &Op) -> Exec {
+    require_protected(cpu)?;
+    let l = cpu.loc(op, 0);
+    let dst = cpu.get16(l)?;
+    let src = cpu.reg16(reg_index(op.op1_register()));
+    if dst & 3 < src & 3 {
+        cpu.put16(l, (dst & !3) | (src & 3))?;
+        cpu.set_status_flags(crate::cpu::Flags::ZF.bits(), crate::cpu::Flags::ZF.bits());
+    } else {
+        cpu.set_status_flags(crate::cpu::Flags::ZF.bits(), 0);
+    }
+    Ok(())
 }
 
 pub fn register(t: &mut Table) {
@@ -248,30 +408,15 @@ pub fn register(t: &mut Table) {
     set(t, Mov_r32_dr, mov_from_dr);
     set(t, Mov_dr_r32, mov_to_dr);
     set_all(t, &[Invd, Wbinvd, Invlpg_m], privileged_nop);
-    set_all(
-        t,
-        &[
-            Sldt_rm16,
-            Sldt_r32m16,
-            Str_rm16,
-            Str_r32m16,
-            Lldt_rm16,
-            Lldt_r32m16,
-            Ltr_rm16,
-            Ltr_r32m16,
-            Verr_rm16,
-            Verr_r32m16,
-            Verw_rm16,
-            Verw_r32m16,
-            Lar_r16_rm16,
-            Lar_r32_r32m16,
-            Lsl_r16_rm16,
-            Lsl_r32_r32m16,
-            Arpl_rm16_r16,
-            Arpl_r32m16_r32,
-        ],
-        not_in_real_mode,
-    );
+    set_all(t, &[Sldt_rm16, Sldt_r32m16], sldt);
+    set_all(t, &[Str_rm16, Str_r32m16], str_);
+    set_all(t, &[Lldt_rm16, Lldt_r32m16], lldt);
+    set_all(t, &[Ltr_rm16, Ltr_r32m16], ltr);
+    set_all(t, &[Verr_rm16, Verr_r32m16], verr_verw::<false>);
+    set_all(t, &[Verw_rm16, Verw_r32m16], verr_verw::<true>);
+    set_all(t, &[Lar_r16_rm16, Lar_r32_r32m16], lar_lsl::<false>);
+    set_all(t, &[Lsl_r16_rm16, Lsl_r32_r32m16], lar_lsl::<true>);
+    set_all(t, &[Arpl_rm16_r16, Arpl_r32m16_r32], arpl);
 }
 
 #[cfg(test)]

@@ -1,0 +1,549 @@
+//! Protected-mode segmentation: descriptors, selector checks and segment register loads,
+//! control transfers to code segments, and interrupt delivery through IDT gates.
+//!
+//! What is here: data/stack segment loads with every type, privilege and presence check;
+//! far JMP/CALL/RET to code segments (conforming and non-conforming) and RETF to an outer
+//! ring; interrupt and trap gates (286 and 386) with the stack switch from the TSS;
+//! IRET to the same or an outer ring. Not yet: call gates, task gates and task switches,
+//! V86 mode, paging (see the protected-mode issue).
+
+use super::exception::{Exception, Exec};
+use super::state::{Flags, Seg, Segment, ATTR_PRESENT, ESP};
+use super::Cpu;
+
+/// An 8-byte segment or gate descriptor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Descriptor {
+    pub lo: u32,
+    pub hi: u32,
+}
+
+impl Descriptor {
+    pub fn base(&self) -> u32 {
+        (self.lo >> 16) | (self.hi & 0xFF) << 16 | (self.hi & 0xFF00_0000)
+    }
+    /// Limit in bytes, scaled by the granularity bit.
+    pub fn limit(&self) -> u32 {
+        let raw = (self.lo & 0xFFFF) | (self.hi & 0x000F_0000);
+        if self.hi & (1 << 23) != 0 {
+            raw << 12 | 0xFFF
+        } else {
+            raw
+        }
+    }
+    /// Access byte and flags nibble in `Segment::attrs` layout.
+    pub fn attrs(&self) -> u16 {
+        ((self.hi >> 8) & 0xF0FF) as u16
+    }
+    pub fn present(&self) -> bool {
+        self.hi & (1 << 15) != 0
+    }
+    pub fn dpl(&self) -> u8 {
+        ((self.hi >> 13) & 3) as u8
+    }
+    /// Code or data (S bit), as opposed to system descriptors and gates.
+    pub fn is_segment(&self) -> bool {
+        self.hi & (1 << 12) != 0
+    }
+    pub fn typ(&self) -> u8 {
+        ((self.hi >> 8) & 0xF) as u8
+    }
+    pub fn is_code(&self) -> bool {
+        self.is_segment() && self.typ() & 8 != 0
+    }
+    pub fn is_data(&self) -> bool {
+        self.is_segment() && self.typ() & 8 == 0
+    }
+    pub fn conforming(&self) -> bool {
+        self.is_code() && self.typ() & 4 != 0
+    }
+    pub fn readable(&self) -> bool {
+        self.is_data() || self.typ() & 2 != 0
+    }
+    pub fn writable_data(&self) -> bool {
+        self.is_data() && self.typ() & 2 != 0
+    }
+    /// Gate target selector and offset (16-bit gates use the low offset word only).
+    pub fn gate_selector(&self) -> u16 {
+        (self.lo >> 16) as u16
+    }
+    pub fn gate_offset(&self) -> u32 {
+        let low = self.lo & 0xFFFF;
+        if self.typ() & 8 != 0 {
+            low | (self.hi & 0xFFFF_0000)
+        } else {
+            low
+        }
+    }
+
+    /// The hidden descriptor cache for this descriptor.
+    pub fn to_segment(self, selector: u16) -> Segment {
+        Segment {
+            selector,
+            base: self.base(),
+            limit: self.limit(),
+            attrs: self.attrs(),
+        }
+    }
+}
+
+/// The cache contents of a null data segment: every access through it faults (an
+/// expand-down segment whose valid range is empty), so the fast path needs no extra test.
+pub fn null_segment(selector: u16) -> Segment {
+    Segment {
+        selector,
+        base: 0,
+        limit: u32::MAX,
+        attrs: 0x14 | super::state::ATTR_DB,
+    }
+}
+
+fn sel_error(sel: u16) -> u32 {
+    sel as u32 & 0xFFFC
+}
+
+impl Cpu {
+    /// Current privilege level.
+    pub fn cpl(&self) -> u8 {
+        super::exec::system::cpl(self)
+    }
+
+    /// Reads the descriptor `sel` selects from the GDT or LDT; #GP(sel) outside the table.
+    pub fn read_descriptor(&mut self, sel: u16) -> Result<Descriptor, Exception> {
+        let (base, limit) = if sel & 4 != 0 {
+            if self.ldtr.attrs & ATTR_PRESENT == 0 {
+                return Err(Exception::gp(sel_error(sel)));
+            }
+            (self.ldtr.base, self.ldtr.limit)
+        } else {
+            (self.gdtr.base, self.gdtr.limit as u32)
+        };
+        let index = (sel & !7) as u32;
+        if index + 7 > limit {
+            return Err(Exception::gp(sel_error(sel)));
+        }
+        let addr = base.wrapping_add(index);
+        let lo = self.mem.read_u32(self.translate(addr));
+        let hi = self.mem.read_u32(self.translate(addr.wrapping_add(4)));
+        Ok(Descriptor { lo, hi })
+    }
+
+    /// Sets the accessed bit of a segment descriptor, as loads do.
+    fn set_accessed(&mut self, sel: u16, d: &Descriptor) {
+        if d.hi & (1 << 8) != 0 {
+            return;
+        }
+        let base = if sel & 4 != 0 {
+            self.ldtr.base
+        } else {
+            self.gdtr.base
+        };
+        let addr = base.wrapping_add((sel & !7) as u32 + 5);
+        let phys = self.translate(addr);
+        let b = self.mem.read_u8(phys);
+        self.mem.write_u8(phys, b | 1);
+    }
+
+    /// MOV/POP/LxS to a data or stack segment register in protected mode.
+    pub(crate) fn load_data_segment(&mut self, seg: Seg, sel: u16) -> Exec {
+        let cpl = self.cpl();
+        let rpl = (sel & 3) as u8;
+        if sel & !3 == 0 {
+            if seg == Seg::Ss {
+                return Err(Exception::gp(0));
+            }
+            self.seg[seg as usize] = null_segment(sel);
+            return Ok(());
+        }
+        let d = self.read_descriptor(sel)?;
+        if seg == Seg::Ss {
+            if rpl != cpl || !d.writable_data() || d.dpl() != cpl {
+                return Err(Exception::gp(sel_error(sel)));
+            }
+            if !d.present() {
+                return Err(Exception::ss(sel_error(sel)));
+            }
+        } else {
+            if !d.readable() || !d.is_segment() {
+                return Err(Exception::gp(sel_error(sel)));
+            }
+            let privileged = d.is_data() || !d.conforming();
+            if privileged && (rpl > d.dpl() || cpl > d.dpl()) {
+                return Err(Exception::gp(sel_error(sel)));
+            }
+            if !d.present() {
+                return Err(Exception::np(sel_error(sel)));
+            }
+        }
+        self.set_accessed(sel, &d);
+        self.seg[seg as usize] = d.to_segment(sel);
+        Ok(())
+    }
+
+    /// Checks a code segment as the target of a direct far JMP/CALL (no gate) and returns
+    /// its descriptor. Gates and TSS descriptors are not supported yet (#GP).
+    pub(crate) fn check_far_target(&mut self, sel: u16) -> Result<Descriptor, Exception> {
+        if sel & !3 == 0 {
+            return Err(Exception::gp(0));
+        }
+        let d = self.read_descriptor(sel)?;
+        if !d.is_code() {
+            // Call gates, task gates and TSS descriptors: part of the remaining work.
+            return Err(Exception::gp(sel_error(sel)));
+        }
+        let cpl = self.cpl();
+        let rpl = (sel & 3) as u8;
+        let ok = if d.conforming() {
+            d.dpl() <= cpl
+        } else {
+            d.dpl() == cpl && rpl <= cpl
+        };
+        if !ok {
+            return Err(Exception::gp(sel_error(sel)));
+        }
+        if !d.present() {
+            return Err(Exception::np(sel_error(sel)));
+        }
+        Ok(d)
+    }
+
+    /// Loads CS from a checked code descriptor at privilege `cpl` and jumps to `eip`.
+    pub(crate) fn enter_code_segment(
+        &mut self,
+        sel: u16,
+        d: Descriptor,
+        cpl: u8,
+        eip: u32,
+    ) -> Exec {
+        let cache = d.to_segment((sel & !3) | cpl as u16);
+        if eip > cache.limit {
+            return Err(Exception::gp(0));
+        }
+        self.set_accessed(sel, &d);
+        self.seg[Seg::Cs as usize] = cache;
+        self.next_eip = eip;
+        self.eip = eip;
+        Ok(())
+    }
+
+    /// Reads the inner stack pointer for privilege `dpl` from the current TSS.
+    fn tss_stack(&mut self, dpl: u8) -> Result<(u16, u32), Exception> {
+        let tss32 = self.tr.attrs & 0x8 != 0;
+        let (off, size) = if tss32 {
+            (4 + dpl as u32 * 8, 8)
+        } else {
+            (2 + dpl as u32 * 4, 4)
+        };
+        if off + size - 1 > self.tr.limit {
+            return Err(Exception::ts(sel_error(self.tr.selector)));
+        }
+        let a = self.tr.base.wrapping_add(off);
+        if tss32 {
+            let esp = self.mem.read_u32(self.translate(a));
+            let ss = self.mem.read_u16(self.translate(a.wrapping_add(4)));
+            Ok((ss, esp))
+        } else {
+            let sp = self.mem.read_u16(self.translate(a)) as u32;
+            let ss = self.mem.read_u16(self.translate(a.wrapping_add(2)));
+            Ok((ss, sp))
+        }
+    }
+
+    /// Checks a stack segment for privilege `dpl` (stack switches); #TS on failure.
+    fn check_stack_segment(&mut self, ss: u16, dpl: u8) -> Result<Descriptor, Exception> {
+        if ss & !3 == 0 {
+            return Err(Exception::ts(0));
+        }
+        let d = self
+            .read_descriptor(ss)
+            .map_err(|_| Exception::ts(sel_error(ss)))?;
+        if (ss & 3) as u8 != dpl || d.dpl() != dpl || !d.writable_data() {
+            return Err(Exception::ts(sel_error(ss)));
+        }
+        if !d.present() {
+            return Err(Exception::ss(sel_error(ss)));
+        }
+        Ok(d)
+    }
+
+    /// Interrupt delivery through an IDT interrupt or trap gate.
+    pub(crate) fn deliver_through_idt(
+        &mut self,
+        vector: u8,
+        ret: u32,
+        error_code: Option<u32>,
+        software: bool,
+    ) -> Result<(), Exception> {
+        let idt_err = vector as u32 * 8 + 2;
+        if vector as u32 * 8 + 7 > self.idtr.limit as u32 {
+            return Err(Exception::gp(idt_err));
+        }
+        let a = self.idtr.base.wrapping_add(vector as u32 * 8);
+        let gate = Descriptor {
+            lo: self.mem.read_u32(self.translate(a)),
+            hi: self.mem.read_u32(self.translate(a.wrapping_add(4))),
+        };
+        let kind = gate.typ();
+        if gate.is_segment() || !matches!(kind, 0x6 | 0x7 | 0xE | 0xF) {
+            // Task gates (type 5) need task switching, which is not implemented yet.
+            return Err(Exception::gp(idt_err));
+        }
+        let cpl = self.cpl();
+        if software && gate.dpl() < cpl {
+            return Err(Exception::gp(idt_err));
+        }
+        if !gate.present() {
+            return Err(Exception::np(idt_err));
+        }
+        let sel = gate.gate_selector();
+        if sel & !3 == 0 {
+            return Err(Exception::gp(0));
+        }
+        let target = self.read_descriptor(sel)?;
+        if !target.is_code() || target.dpl() > cpl {
+            return Err(Exception::gp(sel_error(sel)));
+        }
+        if !target.present() {
+            return Err(Exception::np(sel_error(sel)));
+        }
+        let gate32 = kind & 8 != 0;
+        let flags = self.eflags();
+        let old_cs = self.seg[Seg::Cs as usize].selector;
+        let new_cpl = if target.conforming() {
+            cpl
+        } else {
+            target.dpl()
+        };
+        let saved_ss = self.seg[Seg::Ss as usize];
+        let saved_esp = self.gpr[ESP];
+        if new_cpl < cpl {
+            // Inner privilege: switch to the stack the TSS names for the new ring.
+            let (ss, esp) = self.tss_stack(new_cpl)?;
+            let ssd = self.check_stack_segment(ss, new_cpl)?;
+            self.seg[Seg::Ss as usize] = ssd.to_segment(ss);
+            self.gpr[ESP] = esp;
+            let r = self.push_frame(gate32, &[saved_ss.selector as u32, saved_esp]);
+            if let Err(e) = r {
+                self.seg[Seg::Ss as usize] = saved_ss;
+                self.gpr[ESP] = saved_esp;
+                return Err(e);
+            }
+        }
+        let mut frame = vec![flags, old_cs as u32, ret];
+        if let Some(code) = error_code {
+            frame.push(code);
+        }
+        if let Err(e) = self.push_frame(gate32, &frame) {
+            self.seg[Seg::Ss as usize] = saved_ss;
+            self.gpr[ESP] = saved_esp;
+            return Err(e);
+        }
+        let offset = gate.gate_offset();
+        self.enter_code_segment(sel, target, new_cpl, offset)?;
+        let mut clear = Flags::TF.bits() | Flags::NT.bits() | Flags::RF.bits() | Flags::VM.bits();
+        if kind & 1 == 0 {
+            clear |= Flags::IF.bits();
+        }
+        self.eflags &= !clear;
+        Ok(())
+    }
+
+    fn push_frame(&mut self, size32: bool, values: &[u32]) -> Exec {
+        for &v in values {
+            if size32 {
+                self.push32(v)?;
+            } else {
+                self.push16(v as u16)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Protected-mode IRET to the same or an outer privilege level (no task return yet).
+    pub(crate) fn iret_protected(&mut self, size32: bool) -> Exec {
+        if self.eflags & Flags::NT.bits() != 0 {
+            // Return from a nested task: needs task switching.
+            return Err(Exception::gp(0));
+        }
+        let w = if size32 { 4 } else { 2 };
+        let peek = |cpu: &mut Cpu, i: u32| -> Result<u32, Exception> {
+            if size32 {
+                cpu.peek32(i * 4)
+            } else {
+                cpu.peek16(i * 2).map(|v| v as u32)
+            }
+        };
+        let eip = peek(self, 0)?;
+        let cs = peek(self, 1)? as u16;
+        let flags = peek(self, 2)?;
+        if size32 && flags & Flags::VM.bits() != 0 && self.cpl() == 0 {
+            // Return to virtual-8086 mode: not implemented yet.
+            return Err(Exception::gp(0));
+        }
+        let cpl = self.cpl();
+        let rpl = (cs & 3) as u8;
+        if cs & !3 == 0 {
+            return Err(Exception::gp(0));
+        }
+        if rpl < cpl {
+            return Err(Exception::gp(sel_error(cs)));
+        }
+        let d = self.read_descriptor(cs)?;
+        let ok = d.is_code()
+            && if d.conforming() {
+                d.dpl() <= rpl
+            } else {
+                d.dpl() == rpl
+            };
+        if !ok {
+            return Err(Exception::gp(sel_error(cs)));
+        }
+        if !d.present() {
+            return Err(Exception::np(sel_error(cs)));
+        }
+        let outer = if rpl > cpl {
+            let esp = peek(self, 3)?;
+            let ss = peek(self, 4)? as u16;
+            let ssd = self.read_descriptor(ss)?;
+            if (ss & 3) as u8 != rpl || ssd.dpl() != rpl || !ssd.writable_data() {
+                return Err(Exception::gp(sel_error(ss)));
+            }
+            if !ssd.present() {
+                return Err(Exception::ss(sel_error(ss)));
+            }
+            Some((ss, esp, ssd))
+        } else {
+            None
+        };
+        self.enter_code_segment(cs, d, rpl, eip)?;
+        self.write_flags_checked(flags, size32, cpl);
+        match outer {
+            Some((ss, esp, ssd)) => {
+                self.seg[Seg::Ss as usize] = ssd.to_segment(ss);
+                self.gpr[ESP] = esp;
+                self.null_inaccessible_segments(rpl);
+            }
+            None => {
+                let sp = self.sp().wrapping_add(3 * w);
+                self.set_sp(sp);
+            }
+        }
+        Ok(())
+    }
+
+    /// Loads EFLAGS from IRET/POPF in protected mode: IOPL only at CPL 0, IF only when
+    /// CPL <= IOPL; VM, VIF and VIP are left alone here.
+    pub(crate) fn write_flags_checked(&mut self, value: u32, size32: bool, cpl: u8) {
+        let iopl = (self.eflags >> 12) & 3;
+        let mut writable = self.model.flags_writable();
+        if cpl != 0 {
+            writable &= !Flags::IOPL.bits();
+        }
+        if cpl as u32 > iopl {
+            writable &= !Flags::IF.bits();
+        }
+        if !size32 {
+            writable &= 0xFFFF;
+        }
+        writable |= Flags::RF.bits() & if size32 { u32::MAX } else { 0 };
+        crate::cpu::exec::stack::write_flags(self, value, writable);
+    }
+
+    /// After a return to an outer ring, data segment registers the new ring may not use
+    /// are loaded with null.
+    fn null_inaccessible_segments(&mut self, cpl: u8) {
+        for seg in [Seg::Es, Seg::Ds, Seg::Fs, Seg::Gs] {
+            let s = self.seg[seg as usize];
+            let dpl = ((s.attrs >> 5) & 3) as u8;
+            let conforming_code = s.attrs & 0x1C == 0x1C;
+            if !conforming_code && dpl < cpl {
+                self.seg[seg as usize] = null_segment(0);
+            }
+        }
+    }
+
+    /// Far RET in protected mode: same privilege, or to an outer ring (popping SS:ESP).
+    pub(crate) fn retf_protected(&mut self, size32: bool, imm: u32) -> Exec {
+        let w = if size32 { 4 } else { 2 };
+        let peek = |cpu: &mut Cpu, off: u32| -> Result<u32, Exception> {
+            if size32 {
+                cpu.peek32(off)
+            } else {
+                cpu.peek16(off).map(|v| v as u32)
+            }
+        };
+        let eip = peek(self, 0)?;
+        let cs = peek(self, w)? as u16;
+        let cpl = self.cpl();
+        let rpl = (cs & 3) as u8;
+        if cs & !3 == 0 {
+            return Err(Exception::gp(0));
+        }
+        if rpl < cpl {
+            return Err(Exception::gp(sel_error(cs)));
+        }
+        let d = self.read_descriptor(cs)?;
+        let ok = d.is_code()
+            && if d.conforming() {
+                d.dpl() <= rpl
+            } else {
+                d.dpl() == rpl
+            };
+        if !ok {
+            return Err(Exception::gp(sel_error(cs)));
+        }
+        if !d.present() {
+            return Err(Exception::np(sel_error(cs)));
+        }
+        if rpl == cpl {
+            self.enter_code_segment(cs, d, rpl, eip)?;
+            let sp = self.sp().wrapping_add(2 * w).wrapping_add(imm);
+            self.set_sp(sp);
+            return Ok(());
+        }
+        let esp = peek(self, 2 * w + imm)?;
+        let ss = peek(self, 3 * w + imm)? as u16;
+        let ssd = self.read_descriptor(ss)?;
+        if (ss & 3) as u8 != rpl || ssd.dpl() != rpl || !ssd.writable_data() {
+            return Err(Exception::gp(sel_error(ss)));
+        }
+        if !ssd.present() {
+            return Err(Exception::ss(sel_error(ss)));
+        }
+        self.enter_code_segment(cs, d, rpl, eip)?;
+        self.seg[Seg::Ss as usize] = ssd.to_segment(ss);
+        self.gpr[ESP] = esp;
+        let sp = self.sp().wrapping_add(imm);
+        self.set_sp(sp);
+        self.null_inaccessible_segments(rpl);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptor_fields() {
+        // Flat 4 GiB code segment, DPL 0, 32-bit: 0x00CF9A000000FFFF.
+        let d = Descriptor {
+            lo: 0x0000_FFFF,
+            hi: 0x00CF_9A00,
+        };
+        assert_eq!(d.base(), 0);
+        assert_eq!(d.limit(), 0xFFFF_FFFF);
+        assert!(d.is_code() && d.readable() && !d.conforming() && d.present());
+        assert_eq!(d.dpl(), 0);
+        assert_ne!(d.attrs() & crate::cpu::state::ATTR_DB, 0);
+        // Data segment at 0x12345678, limit 0xFFFFF bytes, DPL 3, writable.
+        let d = Descriptor {
+            lo: 0x5678_FFFF,
+            hi: 0x120F_F234,
+        };
+        assert_eq!(d.base(), 0x1234_5678);
+        assert_eq!(d.limit(), 0xF_FFFF);
+        assert!(d.writable_data());
+        assert_eq!(d.dpl(), 3);
+    }
+}
