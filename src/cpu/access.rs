@@ -2,6 +2,7 @@
 //! stack primitives every push and pop goes through.
 
 use super::exception::{Exception, Exec};
+use super::mmu::Access;
 use super::model::CpuModel;
 use super::state::{Seg, ESP};
 use super::Cpu;
@@ -48,11 +49,51 @@ impl Cpu {
         Err(fault())
     }
 
-    /// Linear → physical. Paging (CR0.PG) is handled by the MMU once it exists; until then
-    /// linear addresses are physical.
+    /// Whether an access of `size` bytes at `lin` must be split because paging is on and it
+    /// crosses into the next page.
     #[inline(always)]
-    pub fn translate(&self, linear: u32) -> u32 {
-        linear
+    fn crosses_page(&self, lin: u32, size: u32) -> bool {
+        lin & 0xFFF > 0x1000 - size && self.paging()
+    }
+
+    /// Reads `size` bytes that cross a page boundary: both pages are translated (and may
+    /// fault) before anything is read.
+    #[cold]
+    fn read_split(&mut self, lin: u32, size: u32) -> Result<u32, Exception> {
+        let first = self.translate_access(lin, Access::Read)?;
+        let second_lin = (lin | 0xFFF).wrapping_add(1);
+        let second = self.translate_access(second_lin, Access::Read)?;
+        let first_len = 0x1000 - (lin & 0xFFF);
+        let mut v = 0u32;
+        for k in 0..size {
+            let l = lin.wrapping_add(k);
+            let phys = if k < first_len {
+                first + k
+            } else {
+                second + (l.wrapping_sub(second_lin))
+            };
+            v |= (self.mem.read_u8(phys) as u32) << (8 * k);
+        }
+        Ok(v)
+    }
+
+    /// Writes `size` bytes that cross a page boundary, after both pages allowed the write.
+    #[cold]
+    fn write_split(&mut self, lin: u32, size: u32, v: u32) -> Exec {
+        let first = self.translate_access(lin, Access::Write)?;
+        let second_lin = (lin | 0xFFF).wrapping_add(1);
+        let second = self.translate_access(second_lin, Access::Write)?;
+        let first_len = 0x1000 - (lin & 0xFFF);
+        for k in 0..size {
+            let l = lin.wrapping_add(k);
+            let phys = if k < first_len {
+                first + k
+            } else {
+                second + (l.wrapping_sub(second_lin))
+            };
+            self.mem.write_u8(phys, (v >> (8 * k)) as u8);
+        }
+        Ok(())
     }
 
     #[inline]
@@ -62,7 +103,8 @@ impl Cpu {
             return Ok(self.mem.read_u8(a));
         }
         let lin = self.seg_check(seg, off, 1)?;
-        Ok(self.mem.read_u8(self.translate(lin)))
+        let phys = self.translate_access(lin, Access::Read)?;
+        Ok(self.mem.read_u8(phys))
     }
 
     #[inline]
@@ -74,13 +116,21 @@ impl Cpu {
             return Ok(lo | hi << 8);
         }
         let lin = self.seg_check(seg, off, 2)?;
-        Ok(self.mem.read_u16(self.translate(lin)))
+        if self.crosses_page(lin, 2) {
+            return Ok(self.read_split(lin, 2)? as u16);
+        }
+        let phys = self.translate_access(lin, Access::Read)?;
+        Ok(self.mem.read_u16(phys))
     }
 
     #[inline]
     pub fn read32(&mut self, seg: Seg, off: u32) -> Result<u32, Exception> {
         let lin = self.seg_check(seg, off, 4)?;
-        Ok(self.mem.read_u32(self.translate(lin)))
+        if self.crosses_page(lin, 4) {
+            return self.read_split(lin, 4);
+        }
+        let phys = self.translate_access(lin, Access::Read)?;
+        Ok(self.mem.read_u32(phys))
     }
 
     #[inline]
@@ -91,7 +141,7 @@ impl Cpu {
             return Ok(());
         }
         let lin = self.seg_check(seg, off, 1)?;
-        let phys = self.translate(lin);
+        let phys = self.translate_access(lin, Access::Write)?;
         self.mem.write_u8(phys, v);
         Ok(())
     }
@@ -103,7 +153,10 @@ impl Cpu {
             return self.write8(seg, off.wrapping_add(1), (v >> 8) as u8);
         }
         let lin = self.seg_check(seg, off, 2)?;
-        let phys = self.translate(lin);
+        if self.crosses_page(lin, 2) {
+            return self.write_split(lin, 2, v as u32);
+        }
+        let phys = self.translate_access(lin, Access::Write)?;
         self.mem.write_u16(phys, v);
         Ok(())
     }
@@ -111,7 +164,10 @@ impl Cpu {
     #[inline]
     pub fn write32(&mut self, seg: Seg, off: u32, v: u32) -> Exec {
         let lin = self.seg_check(seg, off, 4)?;
-        let phys = self.translate(lin);
+        if self.crosses_page(lin, 4) {
+            return self.write_split(lin, 4, v);
+        }
+        let phys = self.translate_access(lin, Access::Write)?;
         self.mem.write_u32(phys, v);
         Ok(())
     }

@@ -12,6 +12,7 @@ use iced_x86::{Decoder, DecoderOptions, FlowControl, Instruction, OpKind, Regist
 
 use super::exception::Exception;
 use super::exec::{self, Handler, Op};
+use super::mmu::Access;
 use super::model::CpuModel;
 use super::state::Seg;
 use super::Cpu;
@@ -26,6 +27,9 @@ const MAX_BLOCK_LEN: usize = 32;
 const EMPTY: u32 = u32::MAX;
 
 pub struct Block {
+    /// With paging, the last instruction may continue on another page: its linear and
+    /// physical page, re-checked on every lookup so a changed mapping is noticed.
+    pub second_page: Option<(u32, u32)>,
     pub phys_start: u32,
     /// One past the last byte of the last instruction.
     pub phys_end: u32,
@@ -81,27 +85,38 @@ impl BlockCache {
         if cpu.model != CpuModel::I8086 && cpu.eip > cs.limit {
             return Err(Exception::gp(0));
         }
-        let phys = cpu.translate(cs.base.wrapping_add(cpu.eip)) & cpu.mem.mask();
+        let lin = cs.base.wrapping_add(cpu.eip);
+        let phys = cpu.translate_access(lin, Access::Fetch)? & cpu.mem.mask();
         let s = slot(phys);
         let id = self.table[s];
         if id != EMPTY {
             let b = &self.blocks[id as usize];
             if b.phys_start == phys && b.eip == cpu.eip && b.code32 == code32 && b.valid {
-                return Ok(id);
+                match b.second_page {
+                    None => return Ok(id),
+                    Some((lin2, phys2)) => {
+                        if cpu.translate_access(lin2, Access::Fetch).ok() == Some(phys2) {
+                            return Ok(id);
+                        }
+                    }
+                }
             }
         }
-        Ok(self.insert(cpu, phys, s))
+        self.insert(cpu, phys, s)
     }
 
     #[cold]
-    fn insert(&mut self, cpu: &mut Cpu, phys: u32, s: usize) -> u32 {
+    fn insert(&mut self, cpu: &mut Cpu, phys: u32, s: usize) -> Result<u32, Exception> {
         if self.blocks.len() >= MAX_BLOCKS {
             self.flush(&mut cpu.mem);
         }
-        let block = decode_block(cpu, phys);
+        let block = decode_block(cpu, phys)?;
         let id = self.blocks.len() as u32;
         let first = block.phys_start >> PAGE_SHIFT;
-        let last = block.phys_end.wrapping_sub(1) >> PAGE_SHIFT;
+        let last = match block.second_page {
+            Some((_, p2)) => p2 >> PAGE_SHIFT,
+            None => block.phys_end.wrapping_sub(1) >> PAGE_SHIFT,
+        };
         for page in [first, last] {
             let list = self.pages.entry(page).or_default();
             if list.last() != Some(&id) {
@@ -117,7 +132,7 @@ impl BlockCache {
         self.table[s] = id;
         self.blocks.push(block);
         self.live += 1;
-        id
+        Ok(id)
     }
 
     /// Drops all blocks.
@@ -159,30 +174,76 @@ impl BlockCache {
     }
 }
 
-/// Decodes the block starting at CS:EIP (physical address `phys`).
-fn decode_block(cpu: &mut Cpu, phys: u32) -> Block {
+/// Decodes the block starting at CS:EIP (physical address `phys`). Fails only when the
+/// first instruction cannot be fetched (a #PF on the page its tail lies on).
+fn decode_block(cpu: &mut Cpu, phys: u32) -> Result<Block, Exception> {
     let cs = cpu.seg[Seg::Cs as usize];
     let code32 = cs.is_32();
     let ip_mask = if code32 { u32::MAX } else { 0xFFFF };
     let start_eip = cpu.eip;
     let mut ops = Vec::with_capacity(8);
     let mut ip = start_eip;
-    let mut phys_end;
+    let mut second_page = None;
     let start_page = phys >> PAGE_SHIFT;
     loop {
+        let offset = ip.wrapping_sub(start_eip) & ip_mask;
+        let phys_ip = phys.wrapping_add(offset);
+        let lin_ip = cs.base.wrapping_add(ip);
+        // Bytes on the block's page come from `phys`; the rest of a straddling instruction
+        // from the next page, translated only if the instruction really reaches it.
         let mut buf = [0u8; 16];
+        let mut avail = 15usize;
+        let mut next_page: Option<(u32, u32)> = None;
         for (k, b) in buf.iter_mut().take(15).enumerate() {
             let lin = cs.base.wrapping_add(ip.wrapping_add(k as u32) & ip_mask);
-            *b = cpu.mem.read_u8(cpu.translate(lin));
+            if lin >> PAGE_SHIFT == lin_ip >> PAGE_SHIFT {
+                *b = cpu
+                    .mem
+                    .read_u8(phys_ip.wrapping_add(lin.wrapping_sub(lin_ip)));
+                continue;
+            }
+            let page_lin = lin & !(PAGE_SIZE - 1);
+            let page_phys = match next_page {
+                Some((l, p)) if l == page_lin => p,
+                _ => match cpu.translate_access(page_lin, Access::Fetch) {
+                    Ok(p) => {
+                        next_page = Some((page_lin, p));
+                        p
+                    }
+                    Err(_) => {
+                        avail = k;
+                        break;
+                    }
+                },
+            };
+            *b = cpu.mem.read_u8(page_phys | (lin & (PAGE_SIZE - 1)));
         }
-        let (instr, handler) = decode_one(cpu.model, code32, &mut buf, ip);
+        let (instr, handler) = decode_one(cpu.model, code32, &mut buf, ip, avail);
         let len = instr.len() as u32;
+        if instr.is_invalid() && len == 0 {
+            // Ran out of fetchable bytes: the tail of this instruction is on a page that
+            // faults. Raise that fault if it is the block's first instruction; otherwise end
+            // the block here so the fault comes when execution gets there.
+            if ops.is_empty() {
+                let tail = cs
+                    .base
+                    .wrapping_add(ip.wrapping_add(avail as u32) & ip_mask);
+                cpu.translate_access(tail, Access::Fetch)?;
+            }
+            break;
+        }
+        let lin_last = cs
+            .base
+            .wrapping_add(ip.wrapping_add(len.saturating_sub(1)) & ip_mask);
+        let straddles = cpu.paging() && lin_last >> PAGE_SHIFT != lin_ip >> PAGE_SHIFT;
         let next = ip.wrapping_add(len) & ip_mask;
         let op = Op::new(instr, handler, next, address_size_32(&instr, code32));
         let ends = ends_block(&op.instr);
         ops.push(op);
-        let offset = ip.wrapping_sub(start_eip) & ip_mask;
-        phys_end = phys.wrapping_add(offset).wrapping_add(len);
+        if straddles {
+            second_page = next_page;
+            break;
+        }
         let wrapped = next < ip || (next == 0 && len > 0);
         let next_phys = phys.wrapping_add(next.wrapping_sub(start_eip) & ip_mask);
         if ends
@@ -195,13 +256,38 @@ fn decode_block(cpu: &mut Cpu, phys: u32) -> Block {
         }
         ip = next;
     }
-    Block {
+    if ops.is_empty() {
+        // Only reachable when the first instruction's bytes could not all be fetched and
+        // yet the fetch did not fault: decode what there is as an invalid opcode.
+        let mut buf = [0u8; 16];
+        let (instr, _) = decode_one(cpu.model, code32, &mut buf, start_eip, 15);
+        ops.push(Op::new(
+            instr,
+            exec::invalid_opcode,
+            start_eip.wrapping_add(1) & ip_mask,
+            code32,
+        ));
+    }
+    let phys_end = phys_end_of(&ops, phys, start_eip, ip_mask);
+    Ok(Block {
+        second_page,
         phys_start: phys,
         phys_end,
         eip: start_eip,
         code32,
         valid: true,
         ops: ops.into_boxed_slice(),
+    })
+}
+
+/// One past the last byte of the block's ops on its first page.
+fn phys_end_of(ops: &[Op], phys: u32, start_eip: u32, ip_mask: u32) -> u32 {
+    match ops.last() {
+        Some(op) => {
+            let offset = (op.ip() as u32).wrapping_sub(start_eip) & ip_mask;
+            phys.wrapping_add(offset).wrapping_add(op.len() as u32)
+        }
+        None => phys.wrapping_add(1),
     }
 }
 
@@ -261,6 +347,7 @@ pub fn decode_one(
     code32: bool,
     buf: &mut [u8; 16],
     ip: u32,
+    avail: usize,
 ) -> (Instruction, Handler) {
     let mut options = DecoderOptions::NONE;
     let mut forced: Option<Handler> = None;
@@ -272,8 +359,13 @@ pub fn decode_one(
         options |= DecoderOptions::LOADALL286 | DecoderOptions::NO_INVALID_CHECK;
     }
     let bitness = if code32 { 32 } else { 16 };
-    let mut decoder = Decoder::with_ip(bitness, &buf[..15], ip as u64, options);
-    let instr = decoder.decode();
+    let mut decoder = Decoder::with_ip(bitness, &buf[..avail.min(15)], ip as u64, options);
+    let mut instr = decoder.decode();
+    if decoder.last_error() == iced_x86::DecoderError::NoMoreBytes {
+        // The bytes ran out (the rest is on a page that cannot be fetched): length 0 tells
+        // the block decoder so.
+        instr.set_len(0);
+    }
     let handler = match forced {
         Some(h) => h,
         // The 286 limits instructions to 10 bytes (prefixes included): #GP beyond that.

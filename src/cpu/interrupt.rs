@@ -41,8 +41,9 @@ impl Cpu {
             return Err(Exception::gp(entry | 2));
         }
         let addr = self.idtr.base.wrapping_add(entry);
-        let new_ip = self.mem.read_u16(self.translate(addr));
-        let new_cs = self.mem.read_u16(self.translate(addr.wrapping_add(2)));
+        // Real mode: paging is off, the IVT is read at its linear (= physical) address.
+        let new_ip = self.mem.read_u16(addr);
+        let new_cs = self.mem.read_u16(addr.wrapping_add(2));
         let flags = self.eflags();
         let cs = self.seg[Seg::Cs as usize].selector;
         self.push16(flags as u16)?;

@@ -6,6 +6,7 @@ pub mod exception;
 pub mod exec;
 pub mod flags;
 pub mod interrupt;
+pub mod mmu;
 pub mod model;
 pub mod protected;
 pub mod state;
@@ -72,6 +73,7 @@ pub struct Cpu {
     pub last_unimplemented: Option<iced_x86::Code>,
     cache: BlockCache,
     code_writes: Vec<CodeWrite>,
+    pub(crate) tlb: mmu::Tlb,
 }
 
 impl Cpu {
@@ -110,6 +112,7 @@ impl Cpu {
             last_unimplemented: None,
             cache: BlockCache::new(),
             code_writes: Vec::with_capacity(64),
+            tlb: mmu::Tlb::default(),
         };
         cpu.reset();
         cpu
@@ -160,6 +163,7 @@ impl Cpu {
         self.halted = false;
         self.inhibit_interrupts = false;
         self.stop = None;
+        self.tlb.flush(false);
         self.flush_decode_cache();
     }
 

@@ -123,8 +123,8 @@ impl Cpu {
             return Err(Exception::gp(sel_error(sel)));
         }
         let addr = base.wrapping_add(index);
-        let lo = self.mem.read_u32(self.translate(addr));
-        let hi = self.mem.read_u32(self.translate(addr.wrapping_add(4)));
+        let lo = self.read_system32(addr)?;
+        let hi = self.read_system32(addr.wrapping_add(4))?;
         Ok(Descriptor { lo, hi })
     }
 
@@ -139,9 +139,24 @@ impl Cpu {
             self.gdtr.base
         };
         let addr = base.wrapping_add((sel & !7) as u32 + 5);
-        let phys = self.translate(addr);
-        let b = self.mem.read_u8(phys);
-        self.mem.write_u8(phys, b | 1);
+        if let Ok(phys) = self.translate_system(addr, true) {
+            let b = self.mem.read_u8(phys);
+            self.mem.write_u8(phys, b | 1);
+        }
+    }
+
+    /// Reads a dword of a system structure (descriptor tables, TSS) at a linear address.
+    pub(crate) fn read_system32(&mut self, addr: u32) -> Result<u32, Exception> {
+        let mut v = 0;
+        if addr & 0xFFF <= 0xFFC {
+            let phys = self.translate_system(addr, false)?;
+            return Ok(self.mem.read_u32(phys));
+        }
+        for k in 0..4 {
+            let phys = self.translate_system(addr.wrapping_add(k), false)?;
+            v |= (self.mem.read_u8(phys) as u32) << (8 * k);
+        }
+        Ok(v)
     }
 
     /// MOV/POP/LxS to a data or stack segment register in protected mode.
@@ -239,13 +254,12 @@ impl Cpu {
         }
         let a = self.tr.base.wrapping_add(off);
         if tss32 {
-            let esp = self.mem.read_u32(self.translate(a));
-            let ss = self.mem.read_u16(self.translate(a.wrapping_add(4)));
+            let esp = self.read_system32(a)?;
+            let ss = self.read_system32(a.wrapping_add(4))? as u16;
             Ok((ss, esp))
         } else {
-            let sp = self.mem.read_u16(self.translate(a)) as u32;
-            let ss = self.mem.read_u16(self.translate(a.wrapping_add(2)));
-            Ok((ss, sp))
+            let v = self.read_system32(a)?;
+            Ok(((v >> 16) as u16, v & 0xFFFF))
         }
     }
 
@@ -280,8 +294,8 @@ impl Cpu {
         }
         let a = self.idtr.base.wrapping_add(vector as u32 * 8);
         let gate = Descriptor {
-            lo: self.mem.read_u32(self.translate(a)),
-            hi: self.mem.read_u32(self.translate(a.wrapping_add(4))),
+            lo: self.read_system32(a)?,
+            hi: self.read_system32(a.wrapping_add(4))?,
         };
         let kind = gate.typ();
         if gate.is_segment() || !matches!(kind, 0x6 | 0x7 | 0xE | 0xF) {

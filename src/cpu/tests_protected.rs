@@ -160,3 +160,188 @@ fn data_segment_loads_check_privilege_and_presence() {
     // The accessed bit was set in the descriptor of 0x08.
     assert_ne!(cpu.mem.read_u8(GDT + 8 + 5) & 1, 0);
 }
+
+mod paging {
+    use super::super::exception::{Exception, PF};
+    use super::super::mmu::Access;
+    use super::super::state::{Cr0, Seg, EAX, ESP};
+    use super::super::{Cpu, CpuModel, Stop};
+    use iced_x86::code_asm::*;
+
+    const PD: u32 = 0x10_0000;
+    const PT: u32 = 0x10_1000;
+
+    /// Paging on, page directory at 1 MiB; the first 4 MiB identity-mapped with 4 KiB pages
+    /// (user, writable) except for the pages the tests remap.
+    fn paged_cpu() -> Cpu {
+        let mut cpu = Cpu::new(CpuModel::P6, 2 << 20);
+        cpu.mem.write_u32(PD, PT | 7);
+        for i in 0..1024u32 {
+            cpu.mem.write_u32(PT + i * 4, i << 12 | 7);
+        }
+        for s in Seg::ALL {
+            cpu.load_seg_real(s, 0);
+        }
+        cpu.set_flat32();
+        cpu.cr.cr3 = PD;
+        cpu.cr.cr0 |= Cr0::PE.bits() | Cr0::PG.bits();
+        cpu.flush_tlb(false);
+        cpu
+    }
+
+    fn pf(code: u32) -> Exception {
+        Exception::with_code(PF, code)
+    }
+
+    #[test]
+    fn translation_faults_and_accessed_dirty_bits() {
+        let mut cpu = paged_cpu();
+        // 0x5000 → physical 0x8000; 0x6000 not present; 0x7000 read-only.
+        cpu.mem.write_u32(PT + 5 * 4, 0x8000 | 7);
+        cpu.mem.write_u32(PT + 6 * 4, 0);
+        cpu.mem.write_u32(PT + 7 * 4, 0x7000 | 5);
+        cpu.write32(Seg::Ds, 0x5010, 0xCAFE_F00D).unwrap();
+        assert_eq!(cpu.mem.read_u32(0x8010), 0xCAFE_F00D);
+        let pte = cpu.mem.read_u32(PT + 5 * 4);
+        assert_eq!(pte & 0x60, 0x60, "accessed and dirty set by the write");
+        assert_ne!(cpu.mem.read_u32(PD) & 0x20, 0, "PDE accessed");
+        assert_eq!(cpu.read8(Seg::Ds, 0x6000), Err(pf(0)));
+        assert_eq!(cpu.cr.cr2, 0x6000);
+        // Supervisor write to a read-only page: allowed with WP clear, #PF with WP set.
+        assert!(cpu.write8(Seg::Ds, 0x7000, 1).is_ok());
+        cpu.cr.cr0 |= Cr0::WP.bits();
+        cpu.flush_tlb(false);
+        assert_eq!(cpu.write8(Seg::Ds, 0x7000, 1), Err(pf(3)));
+    }
+
+    #[test]
+    fn user_accesses_need_user_pages() {
+        let mut cpu = paged_cpu();
+        cpu.mem.write_u32(PT + 9 * 4, 0x9000 | 3); // supervisor-only page
+        assert!(cpu.read8(Seg::Ds, 0x9000).is_ok());
+        cpu.seg[Seg::Cs as usize].selector = 3; // CPL 3
+        assert_eq!(cpu.read8(Seg::Ds, 0x9000), Err(pf(5)));
+        assert_eq!(cpu.write8(Seg::Ds, 0x9000, 0), Err(pf(7)));
+        assert!(cpu.read8(Seg::Ds, 0xA000).is_ok());
+    }
+
+    #[test]
+    fn page_crossing_write_faults_before_writing() {
+        let mut cpu = paged_cpu();
+        cpu.mem.write_u32(PT + 0x21 * 4, 0); // 0x21000 not present
+        cpu.mem.write_u32(0x20FFC, 0x1111_1111);
+        assert_eq!(cpu.write32(Seg::Ds, 0x20FFE, 0xAAAA_BBBB), Err(pf(2)));
+        assert_eq!(cpu.cr.cr2, 0x21000);
+        assert_eq!(cpu.mem.read_u32(0x20FFC), 0x1111_1111, "nothing written");
+        // Across two present pages mapped apart: 0x30000 → 0x30000, 0x31000 → 0x50000.
+        cpu.mem.write_u32(PT + 0x31 * 4, 0x50000 | 7);
+        cpu.write32(Seg::Ds, 0x30FFE, 0x4433_2211).unwrap();
+        assert_eq!(cpu.mem.read_u16(0x30FFE), 0x2211);
+        assert_eq!(cpu.mem.read_u16(0x50000), 0x4433);
+        assert_eq!(cpu.read32(Seg::Ds, 0x30FFE), Ok(0x4433_2211));
+    }
+
+    #[test]
+    fn tlb_is_flushed_by_invlpg_and_cr3_but_keeps_global_pages() {
+        let mut cpu = paged_cpu();
+        cpu.cr.cr4 |= 1 << 7; // PGE
+        cpu.mem.write_u32(PT + 0x40 * 4, 0x60000 | 7);
+        cpu.mem.write_u32(PT + 0x41 * 4, 0x61000 | 7 | 0x100); // global
+        assert_eq!(cpu.translate_access(0x40000, Access::Read), Ok(0x60000));
+        assert_eq!(cpu.translate_access(0x41000, Access::Read), Ok(0x61000));
+        cpu.mem.write_u32(PT + 0x40 * 4, 0x70000 | 7);
+        cpu.mem.write_u32(PT + 0x41 * 4, 0x71000 | 7 | 0x100);
+        assert_eq!(
+            cpu.translate_access(0x40000, Access::Read),
+            Ok(0x60000),
+            "cached"
+        );
+        cpu.invlpg(0x40000);
+        assert_eq!(cpu.translate_access(0x40000, Access::Read), Ok(0x70000));
+        cpu.flush_tlb(true); // what a CR3 write does
+        assert_eq!(
+            cpu.translate_access(0x41000, Access::Read),
+            Ok(0x61000),
+            "global kept"
+        );
+        cpu.flush_tlb(false);
+        assert_eq!(cpu.translate_access(0x41000, Access::Read), Ok(0x71000));
+    }
+
+    #[test]
+    fn pse_four_megabyte_pages() {
+        let mut cpu = paged_cpu();
+        cpu.cr.cr4 |= 1 << 4; // PSE
+        cpu.mem.write_u32(PD + 4, 0x87); // 4-8 MiB → 0-4 MiB, 4 MiB page
+        assert_eq!(cpu.translate_access(0x40_1234, Access::Write), Ok(0x1234));
+        assert_eq!(
+            cpu.mem.read_u32(PD + 4) & 0x60,
+            0x60,
+            "accessed and dirty in the PDE"
+        );
+    }
+
+    #[test]
+    fn code_runs_through_mappings_and_self_modification_via_an_alias() {
+        let mut cpu = paged_cpu();
+        // Code lives at physical 0x3000, executed at linear 0x40_0000 (second page table
+        // maps 4-8 MiB), and modified through its identity mapping at 0x3000.
+        let pt2 = 0x10_2000;
+        cpu.mem.write_u32(PD + 4, pt2 | 7);
+        cpu.mem.write_u32(pt2, 0x3000 | 7);
+        let mut a = CodeAssembler::new(32).unwrap();
+        let mut patched = a.create_label();
+        a.mov(byte_ptr(0x3000 + 7 + 1), 0x42u32).unwrap(); // 7 bytes: rewrites the imm below
+        a.set_label(&mut patched).unwrap();
+        a.mov(al, 0x11).unwrap();
+        a.hlt().unwrap();
+        let code = a.assemble(0x40_0000).unwrap();
+        cpu.mem.load(0x3000, &code);
+        cpu.eip = 0x40_0000;
+        cpu.gpr[ESP] = 0x9000;
+        cpu.flush_decode_cache();
+        assert_eq!(cpu.run(100), Stop::Halted);
+        assert_eq!(cpu.gpr[EAX] & 0xFF, 0x42);
+    }
+
+    #[test]
+    fn fetch_from_a_missing_page_raises_page_fault_with_cr2() {
+        let mut cpu = paged_cpu();
+        cpu.mem.write_u32(PT + 0x50 * 4, 0);
+        cpu.eip = 0x50000;
+        // No IDT: the #PF cannot be delivered, so the run ends in a triple fault after CR2
+        // was set by the fetch.
+        assert_eq!(cpu.run(100), Stop::TripleFault);
+        assert_eq!(cpu.cr.cr2, 0x50000);
+    }
+
+    #[test]
+    fn instruction_straddling_into_a_missing_page_faults_on_that_page() {
+        let mut cpu = paged_cpu();
+        cpu.mem.write_u32(PT + 0x61 * 4, 0);
+        // mov eax, 0x11223344 (B8 44 33 22 11) at 0x60FFE: three bytes on the next page;
+        // the next page is physical 0x61000 once mapped.
+        cpu.mem.load(0x60FFE, &[0xB8, 0x44]);
+        cpu.mem.load(0x61000, &[0x33, 0x22, 0x11, 0xF4]);
+        cpu.eip = 0x60FFE;
+        cpu.gpr[ESP] = 0x9000;
+        cpu.flush_decode_cache();
+        assert_eq!(cpu.run(100), Stop::TripleFault);
+        assert_eq!(cpu.cr.cr2, 0x61000);
+        // Map the page: the same instruction now runs (the decoded block is re-checked).
+        cpu.mem.write_u32(PT + 0x61 * 4, 0x61000 | 7);
+        cpu.stop = None;
+        cpu.halted = false;
+        cpu.eip = 0x60FFE;
+        cpu.gpr[ESP] = 0x9000;
+        let stop = cpu.run(100);
+        assert_eq!(
+            stop,
+            Stop::Halted,
+            "eip {:#x} cr2 {:#x}",
+            cpu.eip,
+            cpu.cr.cr2
+        );
+        assert_eq!(cpu.gpr[EAX], 0x1122_3344);
+    }
+}

@@ -218,7 +218,16 @@ fn wrmsr(cpu: &mut Cpu, _op: &Op) -> Exec {
     Ok(())
 }
 
-/// Cache and TLB maintenance: nothing is cached that these could make stale.
+/// INVLPG: drops the TLB entry of the page holding the operand's linear address.
+fn invlpg(cpu: &mut Cpu, op: &Op) -> Exec {
+    require_cpl0(cpu)?;
+    let (seg, off) = cpu.mem_operand(op);
+    let lin = cpu.seg[seg as usize].base.wrapping_add(off);
+    cpu.invlpg(lin);
+    Ok(())
+}
+
+/// Cache maintenance: nothing is cached that these could make stale.
 fn privileged_nop(cpu: &mut Cpu, _op: &Op) -> Exec {
     require_cpl0(cpu)
 }
@@ -304,7 +313,7 @@ fn ltr(cpu: &mut Cpu, op: &Op) -> Exec {
         return Err(Exception::np(sel as u32 & 0xFFFC));
     }
     let addr = cpu.gdtr.base.wrapping_add((sel & !7) as u32 + 5);
-    let phys = cpu.translate(addr);
+    let phys = cpu.translate_system(addr, true)?;
     let b = cpu.mem.read_u8(phys);
     cpu.mem.write_u8(phys, b | 2);
     let mut seg = d.to_segment(sel);
@@ -407,7 +416,8 @@ pub fn register(t: &mut Table) {
     set(t, Mov_cr_r32, mov_to_cr);
     set(t, Mov_r32_dr, mov_from_dr);
     set(t, Mov_dr_r32, mov_to_dr);
-    set_all(t, &[Invd, Wbinvd, Invlpg_m], privileged_nop);
+    set_all(t, &[Invd, Wbinvd], privileged_nop);
+    set(t, Invlpg_m, invlpg);
     set_all(t, &[Sldt_rm16, Sldt_r32m16], sldt);
     set_all(t, &[Str_rm16, Str_r32m16], str_);
     set_all(t, &[Lldt_rm16, Lldt_r32m16], lldt);

@@ -1,0 +1,227 @@
+//! Paging: the two-level page walk (4 KiB pages, PSE 4 MiB pages, global pages, CR0.WP),
+//! accessed/dirty bits, #PF error codes and CR2, and a software TLB that turns a hit into a
+//! compare and an add.
+//!
+//! The TLB is direct-mapped by linear page number. An entry keeps the physical page and what
+//! the walk allowed (user access, supervisor write, user write, dirty already set), so every
+//! access decides its permission from the entry and the current CPL without walking again.
+
+use super::exception::{self, Exception};
+use super::state::Cr0;
+use super::Cpu;
+
+const TLB_SIZE: usize = 1024;
+const VALID: u32 = 1;
+
+const PTE_P: u32 = 1;
+const PTE_RW: u32 = 2;
+const PTE_US: u32 = 4;
+const PTE_A: u32 = 0x20;
+const PTE_D: u32 = 0x40;
+const PDE_PS: u32 = 0x80;
+const PTE_G: u32 = 0x100;
+
+const CR4_PSE: u32 = 1 << 4;
+const CR4_PGE: u32 = 1 << 7;
+
+/// Permission bits of a TLB entry.
+const USER: u8 = 1;
+const WRITE_USER: u8 = 2;
+const WRITE_SUPERVISOR: u8 = 4;
+const DIRTY: u8 = 8;
+const GLOBAL: u8 = 16;
+
+#[derive(Clone, Copy, Default)]
+struct Entry {
+    /// Linear page number << 12 | VALID.
+    tag: u32,
+    /// Physical page base.
+    phys: u32,
+    perms: u8,
+}
+
+pub struct Tlb {
+    entries: Box<[Entry]>,
+}
+
+impl Default for Tlb {
+    fn default() -> Self {
+        Tlb {
+            entries: vec![Entry::default(); TLB_SIZE].into_boxed_slice(),
+        }
+    }
+}
+
+impl Tlb {
+    /// Drops all entries, or all but the global ones.
+    pub fn flush(&mut self, keep_global: bool) {
+        for e in self.entries.iter_mut() {
+            if !(keep_global && e.perms & GLOBAL != 0) {
+                e.tag = 0;
+            }
+        }
+    }
+
+    pub fn invalidate(&mut self, linear: u32) {
+        let e = &mut self.entries[(linear >> 12) as usize % TLB_SIZE];
+        if e.tag & !0xFFF == linear & !0xFFF {
+            e.tag = 0;
+        }
+    }
+}
+
+/// What kind of access is being translated.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+    Fetch,
+}
+
+impl Cpu {
+    #[inline(always)]
+    pub fn paging(&self) -> bool {
+        self.cr.cr0 & Cr0::PG.bits() != 0
+    }
+
+    /// Translates a linear address for an access at the current privilege level.
+    #[inline(always)]
+    pub fn translate_access(&mut self, linear: u32, access: Access) -> Result<u32, Exception> {
+        if !self.paging() {
+            return Ok(linear);
+        }
+        let user = self.cpl() == 3;
+        self.translate_paged(linear, access, user)
+    }
+
+    /// Translates an access to a system structure (GDT, LDT, IDT, TSS): always supervisor.
+    #[inline(always)]
+    pub fn translate_system(&mut self, linear: u32, write: bool) -> Result<u32, Exception> {
+        if !self.paging() {
+            return Ok(linear);
+        }
+        let access = if write { Access::Write } else { Access::Read };
+        self.translate_paged(linear, access, false)
+    }
+
+    #[inline(always)]
+    fn translate_paged(
+        &mut self,
+        linear: u32,
+        access: Access,
+        user: bool,
+    ) -> Result<u32, Exception> {
+        let e = self.tlb.entries[(linear >> 12) as usize % TLB_SIZE];
+        if e.tag == (linear & !0xFFF) | VALID {
+            let allowed = match access {
+                Access::Read | Access::Fetch => !user || e.perms & USER != 0,
+                Access::Write => {
+                    e.perms & DIRTY != 0
+                        && if user {
+                            e.perms & WRITE_USER != 0
+                        } else {
+                            e.perms & WRITE_SUPERVISOR != 0
+                        }
+                }
+            };
+            if allowed {
+                return Ok(e.phys | (linear & 0xFFF));
+            }
+        }
+        self.walk(linear, access, user)
+    }
+
+    /// Walks the page tables, sets accessed/dirty bits, fills the TLB, or raises #PF.
+    #[cold]
+    fn walk(&mut self, linear: u32, access: Access, user: bool) -> Result<u32, Exception> {
+        let write = access == Access::Write;
+        let fault = |cpu: &mut Cpu, present: bool| {
+            cpu.cr.cr2 = linear;
+            let code = present as u32 | (write as u32) << 1 | (user as u32) << 2;
+            Err(Exception::with_code(exception::PF, code))
+        };
+        let pde_addr = (self.cr.cr3 & !0xFFF) | (linear >> 20 & 0xFFC);
+        let pde = self.mem.read_u32(pde_addr);
+        if pde & PTE_P == 0 {
+            return fault(self, false);
+        }
+        let big = pde & PDE_PS != 0 && self.cr.cr4 & CR4_PSE != 0;
+        let (pte_addr, pte) = if big {
+            (pde_addr, pde)
+        } else {
+            let a = (pde & !0xFFF) | (linear >> 10 & 0xFFC);
+            (a, self.mem.read_u32(a))
+        };
+        if pte & PTE_P == 0 {
+            return fault(self, false);
+        }
+        // Both levels must allow user access / writes.
+        let both = pde & pte;
+        let user_ok = both & PTE_US != 0;
+        let rw = both & PTE_RW != 0;
+        let wp = self.cr.cr0 & Cr0::WP.bits() != 0;
+        let write_sup = rw || !wp;
+        let allowed = match access {
+            Access::Read | Access::Fetch => !user || user_ok,
+            Access::Write => {
+                if user {
+                    user_ok && rw
+                } else {
+                    write_sup
+                }
+            }
+        };
+        if !allowed {
+            return fault(self, true);
+        }
+        // Accessed bits on both levels; dirty on the final level for writes.
+        if pde & PTE_A == 0 {
+            self.mem.write_u32(pde_addr, pde | PTE_A);
+        }
+        let mut pte = if big { pde | PTE_A } else { pte };
+        if !big && pte & PTE_A == 0 {
+            pte |= PTE_A;
+            self.mem.write_u32(pte_addr, pte);
+        }
+        if write && pte & PTE_D == 0 {
+            pte |= PTE_D;
+            self.mem.write_u32(pte_addr, pte);
+        }
+        let phys_page = if big {
+            (pte & 0xFFC0_0000) | (linear & 0x003F_F000)
+        } else {
+            pte & !0xFFF
+        };
+        let mut perms = 0;
+        if user_ok {
+            perms |= USER;
+        }
+        if user_ok && rw {
+            perms |= WRITE_USER;
+        }
+        if write_sup {
+            perms |= WRITE_SUPERVISOR;
+        }
+        if pte & PTE_D != 0 {
+            perms |= DIRTY;
+        }
+        if pte & PTE_G != 0 && self.cr.cr4 & CR4_PGE != 0 {
+            perms |= GLOBAL;
+        }
+        self.tlb.entries[(linear >> 12) as usize % TLB_SIZE] = Entry {
+            tag: (linear & !0xFFF) | VALID,
+            phys: phys_page,
+            perms,
+        };
+        Ok(phys_page | (linear & 0xFFF))
+    }
+
+    /// Flushes the TLB (keeping global pages when `keep_global`).
+    pub fn flush_tlb(&mut self, keep_global: bool) {
+        self.tlb.flush(keep_global);
+    }
+
+    pub fn invlpg(&mut self, linear: u32) {
+        self.tlb.invalidate(linear);
+    }
+}
