@@ -35,6 +35,9 @@ enum Command {
         /// Print POST codes written to ports 0x80 and 0x190.
         #[arg(long)]
         post_codes: bool,
+        /// Print the CPU registers when the run ends.
+        #[arg(long)]
+        dump_state: bool,
     },
     /// Run an external instruction-accuracy test suite against the CPU.
     #[command(name = "test-suite")]
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
             memory,
             max_instructions,
             post_codes,
+            dump_state,
         } => emu::machine::boot_cli(
             image.as_deref(),
             emu::machine::MachineConfig {
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
                 max_instructions,
                 post_codes,
                 echo_console: true,
+                dump_state,
             },
         ),
         Command::TestSuite {

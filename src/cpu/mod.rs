@@ -157,6 +157,8 @@ impl Cpu {
             base: 0,
             limit: 0x3FF,
         };
+        self.ldtr = Segment::default();
+        self.tr = Segment::default();
         self.dr = [0; 8];
         self.dr[6] = 0xFFFF_0FF0;
         self.dr[7] = 0x400;
@@ -357,6 +359,53 @@ impl Cpu {
     /// Number of blocks currently in the decode cache (for statistics and tests).
     pub fn cached_blocks(&self) -> usize {
         self.cache.live_blocks()
+    }
+
+    /// A multi-line dump of the registers, for `--dump-state` and debugging.
+    pub fn state_dump(&self) -> String {
+        let g = &self.gpr;
+        let seg = |s: Seg| {
+            let d = &self.seg[s as usize];
+            format!(
+                "{:04x} (base {:08x} limit {:08x} attrs {:04x})",
+                d.selector, d.base, d.limit, d.attrs
+            )
+        };
+        format!(
+            "EAX={:08x} EBX={:08x} ECX={:08x} EDX={:08x}\n\
+             ESI={:08x} EDI={:08x} EBP={:08x} ESP={:08x}\n\
+             EIP={:08x} EFLAGS={:08x} CPL={} CR0={:08x} CR2={:08x} CR3={:08x} CR4={:08x}\n\
+             CS={}\nSS={}\nDS={}\nES={}\nFS={}\nGS={}\n\
+             GDTR={:08x}/{:04x} IDTR={:08x}/{:04x} TR={:04x} LDTR={:04x} instructions={}",
+            g[0],
+            g[3],
+            g[1],
+            g[2],
+            g[6],
+            g[7],
+            g[5],
+            g[4],
+            self.eip,
+            self.eflags(),
+            self.cpl(),
+            self.cr.cr0,
+            self.cr.cr2,
+            self.cr.cr3,
+            self.cr.cr4,
+            seg(Seg::Cs),
+            seg(Seg::Ss),
+            seg(Seg::Ds),
+            seg(Seg::Es),
+            seg(Seg::Fs),
+            seg(Seg::Gs),
+            self.gdtr.base,
+            self.gdtr.limit,
+            self.idtr.base,
+            self.idtr.limit,
+            self.tr.selector,
+            self.ldtr.selector,
+            self.icount
+        )
     }
 
     /// The debug ports, when the CPU was built with them (tests, `emu run`).

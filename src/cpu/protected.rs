@@ -195,17 +195,134 @@ impl Cpu {
         Ok(())
     }
 
-    /// Checks a code segment as the target of a direct far JMP/CALL (no gate) and returns
-    /// its descriptor. Gates and TSS descriptors are not supported yet (#GP).
-    pub(crate) fn check_far_target(&mut self, sel: u16) -> Result<Descriptor, Exception> {
+    /// Far JMP in protected mode: to a code segment, or through a call gate (no privilege
+    /// change). Task gates and TSS targets are not supported yet (#GP).
+    pub(crate) fn jmp_far_protected(&mut self, sel: u16, off: u32) -> Exec {
+        let d = self.read_far_descriptor(sel)?;
+        let cpl = self.cpl();
+        if d.is_code() {
+            let d = self.check_far_target(sel, d)?;
+            return self.enter_code_segment(sel, d, cpl, off);
+        }
+        let (target_sel, target, offset) = self.through_call_gate(sel, d)?;
+        if !target.conforming() && target.dpl() != cpl {
+            return Err(Exception::gp(sel_error(target_sel)));
+        }
+        self.enter_code_segment(target_sel, target, cpl, offset)
+    }
+
+    /// Far CALL in protected mode: to a code segment at the same privilege, or through a
+    /// call gate, switching to the inner stack from the TSS and copying the gate's
+    /// parameters when the target is more privileged.
+    pub(crate) fn call_far_protected(&mut self, sel: u16, off: u32, size32: bool) -> Exec {
+        let d = self.read_far_descriptor(sel)?;
+        let cpl = self.cpl();
+        let ret = self.next_eip;
+        let old_cs = self.seg[Seg::Cs as usize].selector as u32;
+        let saved_ss = self.seg[Seg::Ss as usize];
+        let saved_esp = self.gpr[ESP];
+        let restore = |cpu: &mut Cpu| {
+            cpu.seg[Seg::Ss as usize] = saved_ss;
+            cpu.gpr[ESP] = saved_esp;
+        };
+        if d.is_code() {
+            let d = self.check_far_target(sel, d)?;
+            if let Err(e) = self.push_frame(size32, &[old_cs, ret]) {
+                restore(self);
+                return Err(e);
+            }
+            if let Err(e) = self.enter_code_segment(sel, d, cpl, off) {
+                restore(self);
+                return Err(e);
+            }
+            return Ok(());
+        }
+        let (target_sel, target, offset) = self.through_call_gate(sel, d)?;
+        let gate32 = d.typ() & 8 != 0;
+        if !target.conforming() && target.dpl() < cpl {
+            let new_cpl = target.dpl();
+            let (ss, esp) = self.tss_stack(new_cpl)?;
+            let ssd = self.check_stack_segment(ss, new_cpl)?;
+            // Parameters are read from the old stack before switching.
+            let count = (d.hi & 0x1F) as u32;
+            let width = if gate32 { 4 } else { 2 };
+            let mut params = [0u32; 31];
+            for (i, p) in params.iter_mut().enumerate().take(count as usize) {
+                *p = if gate32 {
+                    self.peek32(i as u32 * width)?
+                } else {
+                    self.peek16(i as u32 * width)? as u32
+                };
+            }
+            self.seg[Seg::Ss as usize] = ssd.to_segment(ss);
+            self.gpr[ESP] = esp;
+            let mut frame = vec![saved_ss.selector as u32, saved_esp];
+            frame.extend(params[..count as usize].iter().rev());
+            frame.push(old_cs);
+            frame.push(ret);
+            if let Err(e) = self.push_frame(gate32, &frame) {
+                restore(self);
+                return Err(e);
+            }
+            if let Err(e) = self.enter_code_segment(target_sel, target, new_cpl, offset) {
+                restore(self);
+                return Err(e);
+            }
+            return Ok(());
+        }
+        if let Err(e) = self.push_frame(gate32, &[old_cs, ret]) {
+            restore(self);
+            return Err(e);
+        }
+        if let Err(e) = self.enter_code_segment(target_sel, target, cpl, offset) {
+            restore(self);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// The descriptor a far JMP/CALL selector names (#GP for null).
+    fn read_far_descriptor(&mut self, sel: u16) -> Result<Descriptor, Exception> {
         if sel & !3 == 0 {
             return Err(Exception::gp(0));
         }
-        let d = self.read_descriptor(sel)?;
-        if !d.is_code() {
-            // Call gates, task gates and TSS descriptors: part of the remaining work.
+        self.read_descriptor(sel)
+    }
+
+    /// Checks a call gate and its target code segment; returns (selector, descriptor,
+    /// offset) of the target.
+    fn through_call_gate(
+        &mut self,
+        sel: u16,
+        gate: Descriptor,
+    ) -> Result<(u16, Descriptor, u32), Exception> {
+        if gate.is_segment() || !matches!(gate.typ(), 0x4 | 0xC) {
+            // Task gates and TSS descriptors (task switches) are not implemented yet.
             return Err(Exception::gp(sel_error(sel)));
         }
+        let cpl = self.cpl();
+        if gate.dpl() < cpl || gate.dpl() < (sel & 3) as u8 {
+            return Err(Exception::gp(sel_error(sel)));
+        }
+        if !gate.present() {
+            return Err(Exception::np(sel_error(sel)));
+        }
+        let target_sel = gate.gate_selector();
+        if target_sel & !3 == 0 {
+            return Err(Exception::gp(0));
+        }
+        let target = self.read_descriptor(target_sel)?;
+        if !target.is_code() || target.dpl() > cpl {
+            return Err(Exception::gp(sel_error(target_sel)));
+        }
+        if !target.present() {
+            return Err(Exception::np(sel_error(target_sel)));
+        }
+        Ok((target_sel, target, gate.gate_offset()))
+    }
+
+    /// Checks a code segment as the target of a direct far JMP/CALL.
+    fn check_far_target(&mut self, sel: u16, d: Descriptor) -> Result<Descriptor, Exception> {
         let cpl = self.cpl();
         let rpl = (sel & 3) as u8;
         let ok = if d.conforming() {

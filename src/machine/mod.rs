@@ -25,6 +25,8 @@ pub struct MachineConfig {
     pub post_codes: bool,
     /// Copy the 0xE9 console to stdout.
     pub echo_console: bool,
+    /// Print the CPU registers when the run ends.
+    pub dump_state: bool,
 }
 
 impl Default for MachineConfig {
@@ -36,6 +38,7 @@ impl Default for MachineConfig {
             max_instructions: None,
             post_codes: false,
             echo_console: true,
+            dump_state: false,
         }
     }
 }
@@ -136,6 +139,9 @@ pub fn boot_cli(image: Option<&std::path::Path>, config: MachineConfig) -> Resul
     let mips = n as f64 / secs.max(1e-9) / 1e6;
     let cs = machine.cpu.seg[crate::cpu::Seg::Cs as usize].selector;
     let eip = machine.cpu.eip;
+    if machine.config.dump_state {
+        eprintln!("{}", machine.cpu.state_dump());
+    }
     let code = match outcome {
         Outcome::Exit(code) => {
             eprintln!("emu: guest exit code {code} after {n} instructions ({mips:.1} MIPS)");

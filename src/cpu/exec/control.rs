@@ -57,9 +57,7 @@ fn jmp_rm32(cpu: &mut Cpu, op: &Op) -> Exec {
 fn far_jump(cpu: &mut Cpu, sel: u16, off: u32) -> Exec {
     let v86 = cpu.eflags & crate::cpu::Flags::VM.bits() != 0;
     if cpu.protected_mode() && !v86 {
-        let d = cpu.check_far_target(sel)?;
-        let cpl = cpu.cpl();
-        return cpu.enter_code_segment(sel, d, cpl, off);
+        return cpu.jmp_far_protected(sel, off);
     }
     cpu.load_seg_real(Seg::Cs, sel);
     cpu.next_eip = off;
@@ -143,6 +141,9 @@ fn call_rm32(cpu: &mut Cpu, op: &Op) -> Exec {
 
 /// Far call in real mode: push CS and the return offset, then load CS:EIP.
 fn call_far(cpu: &mut Cpu, sel: u16, off: u32, size32: bool) -> Exec {
+    if protected(cpu) {
+        return cpu.call_far_protected(sel, off, size32);
+    }
     let cs = cpu.seg[Seg::Cs as usize].selector;
     let ret = cpu.next_eip;
     let sp = cpu.sp();

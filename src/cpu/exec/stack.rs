@@ -104,9 +104,13 @@ fn pop_sreg<const SIZE32: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
     } else {
         cpu.peek16(0)?
     };
+    // The pop happens on the old stack: its size decides how SP wraps, even when the
+    // value popped is a new SS with a different size.
+    let mask = cpu.sp_mask();
+    let esp = cpu.gpr[ESP];
+    let new_esp = (esp & !mask) | (esp.wrapping_add(if SIZE32 { 4 } else { 2 }) & mask);
     cpu.load_seg(seg, v)?;
-    let sp = cpu.sp().wrapping_add(if SIZE32 { 4 } else { 2 });
-    cpu.set_sp(sp);
+    cpu.gpr[ESP] = new_esp;
     if seg == Seg::Ss {
         cpu.inhibit_interrupts = true;
     }
