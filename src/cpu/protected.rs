@@ -244,7 +244,7 @@ impl Cpu {
             let (ss, esp) = self.tss_stack(new_cpl)?;
             let ssd = self.check_stack_segment(ss, new_cpl)?;
             // Parameters are read from the old stack before switching.
-            let count = (d.hi & 0x1F) as u32;
+            let count = d.hi & 0x1F;
             let width = if gate32 { 4 } else { 2 };
             let mut params = [0u32; 31];
             for (i, p) in params.iter_mut().enumerate().take(count as usize) {
