@@ -490,6 +490,43 @@ impl Cpu {
         Ok(())
     }
 
+    /// The code segment a RETF/IRET returns to: not more privileged than the current one.
+    fn check_return_cs(&mut self, cs: u16) -> Result<Descriptor, Exception> {
+        let rpl = (cs & 3) as u8;
+        if cs & !3 == 0 {
+            return Err(Exception::gp(0));
+        }
+        if rpl < self.cpl() {
+            return Err(Exception::gp(sel_error(cs)));
+        }
+        let d = self.read_descriptor(cs)?;
+        let ok = d.is_code()
+            && if d.conforming() {
+                d.dpl() <= rpl
+            } else {
+                d.dpl() == rpl
+            };
+        if !ok {
+            return Err(Exception::gp(sel_error(cs)));
+        }
+        if !d.present() {
+            return Err(Exception::np(sel_error(cs)));
+        }
+        Ok(d)
+    }
+
+    /// The stack segment of a return to the outer ring `rpl`.
+    fn check_return_ss(&mut self, ss: u16, rpl: u8) -> Result<Descriptor, Exception> {
+        let d = self.read_descriptor(ss)?;
+        if (ss & 3) as u8 != rpl || d.dpl() != rpl || !d.writable_data() {
+            return Err(Exception::gp(sel_error(ss)));
+        }
+        if !d.present() {
+            return Err(Exception::ss(sel_error(ss)));
+        }
+        Ok(d)
+    }
+
     /// Protected-mode IRET to the same or an outer privilege level (no task return yet).
     pub(crate) fn iret_protected(&mut self, size32: bool) -> Exec {
         if self.eflags & Flags::NT.bits() != 0 {
@@ -513,35 +550,11 @@ impl Cpu {
         }
         let cpl = self.cpl();
         let rpl = (cs & 3) as u8;
-        if cs & !3 == 0 {
-            return Err(Exception::gp(0));
-        }
-        if rpl < cpl {
-            return Err(Exception::gp(sel_error(cs)));
-        }
-        let d = self.read_descriptor(cs)?;
-        let ok = d.is_code()
-            && if d.conforming() {
-                d.dpl() <= rpl
-            } else {
-                d.dpl() == rpl
-            };
-        if !ok {
-            return Err(Exception::gp(sel_error(cs)));
-        }
-        if !d.present() {
-            return Err(Exception::np(sel_error(cs)));
-        }
+        let d = self.check_return_cs(cs)?;
         let outer = if rpl > cpl {
             let esp = peek(self, 3)?;
             let ss = peek(self, 4)? as u16;
-            let ssd = self.read_descriptor(ss)?;
-            if (ss & 3) as u8 != rpl || ssd.dpl() != rpl || !ssd.writable_data() {
-                return Err(Exception::gp(sel_error(ss)));
-            }
-            if !ssd.present() {
-                return Err(Exception::ss(sel_error(ss)));
-            }
+            let ssd = self.check_return_ss(ss, rpl)?;
             Some((ss, esp, ssd))
         } else {
             None
@@ -607,25 +620,7 @@ impl Cpu {
         let cs = peek(self, w)? as u16;
         let cpl = self.cpl();
         let rpl = (cs & 3) as u8;
-        if cs & !3 == 0 {
-            return Err(Exception::gp(0));
-        }
-        if rpl < cpl {
-            return Err(Exception::gp(sel_error(cs)));
-        }
-        let d = self.read_descriptor(cs)?;
-        let ok = d.is_code()
-            && if d.conforming() {
-                d.dpl() <= rpl
-            } else {
-                d.dpl() == rpl
-            };
-        if !ok {
-            return Err(Exception::gp(sel_error(cs)));
-        }
-        if !d.present() {
-            return Err(Exception::np(sel_error(cs)));
-        }
+        let d = self.check_return_cs(cs)?;
         if rpl == cpl {
             self.enter_code_segment(cs, d, rpl, eip)?;
             let sp = self.sp().wrapping_add(2 * w).wrapping_add(imm);
@@ -634,13 +629,7 @@ impl Cpu {
         }
         let esp = peek(self, 2 * w + imm)?;
         let ss = peek(self, 3 * w + imm)? as u16;
-        let ssd = self.read_descriptor(ss)?;
-        if (ss & 3) as u8 != rpl || ssd.dpl() != rpl || !ssd.writable_data() {
-            return Err(Exception::gp(sel_error(ss)));
-        }
-        if !ssd.present() {
-            return Err(Exception::ss(sel_error(ss)));
-        }
+        let ssd = self.check_return_ss(ss, rpl)?;
         self.enter_code_segment(cs, d, rpl, eip)?;
         self.seg[Seg::Ss as usize] = ssd.to_segment(ss);
         self.gpr[ESP] = esp;

@@ -21,20 +21,20 @@ enum AluOp {
     Cmp = 7,
 }
 
-const ADD: u8 = AluOp::Add as u8;
-const OR: u8 = AluOp::Or as u8;
-const ADC: u8 = AluOp::Adc as u8;
-const SBB: u8 = AluOp::Sbb as u8;
-const AND: u8 = AluOp::And as u8;
-const SUB: u8 = AluOp::Sub as u8;
-const XOR: u8 = AluOp::Xor as u8;
-const CMP: u8 = AluOp::Cmp as u8;
+pub(super) const ADD: u8 = AluOp::Add as u8;
+pub(super) const OR: u8 = AluOp::Or as u8;
+pub(super) const ADC: u8 = AluOp::Adc as u8;
+pub(super) const SBB: u8 = AluOp::Sbb as u8;
+pub(super) const AND: u8 = AluOp::And as u8;
+pub(super) const SUB: u8 = AluOp::Sub as u8;
+pub(super) const XOR: u8 = AluOp::Xor as u8;
+pub(super) const CMP: u8 = AluOp::Cmp as u8;
 /// TEST: AND without writing the result.
-const TEST: u8 = 8;
+pub(super) const TEST: u8 = 8;
 
 /// Computes `a OP b` at the size given by `mask` and records the flags.
 #[inline(always)]
-fn compute<const OP: u8>(cpu: &mut Cpu, mask: u32, a: u32, b: u32) -> u32 {
+pub(super) fn compute<const OP: u8>(cpu: &mut Cpu, mask: u32, a: u32, b: u32) -> u32 {
     match OP {
         ADD => {
             let r = a.wrapping_add(b) & mask;

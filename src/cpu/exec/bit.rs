@@ -118,35 +118,19 @@ fn mask_of(bits: u32) -> u32 {
     }
 }
 
-fn get(cpu: &mut Cpu, l: Loc, bits: u32) -> Result<u32, Exception> {
-    Ok(match bits {
-        8 => cpu.get8(l)? as u32,
-        16 => cpu.get16(l)? as u32,
-        _ => cpu.get32(l)?,
-    })
-}
-
-fn put(cpu: &mut Cpu, l: Loc, bits: u32, v: u32) -> Exec {
-    match bits {
-        8 => cpu.put8(l, v as u8),
-        16 => cpu.put16(l, v as u16),
-        _ => cpu.put32(l, v),
-    }
-}
-
 /// CMPXCHG r/m, r: compares the accumulator with the destination; equal → destination =
 /// source, else accumulator = destination (the destination is written back either way).
 fn cmpxchg<const BITS: u32>(cpu: &mut Cpu, op: &Op) -> Exec {
     let m = mask_of(BITS);
     let l = cpu.loc(op, 0);
-    let dst = get(cpu, l, BITS)?;
-    let src = get(cpu, Loc::Reg(reg_index(op.op1_register())), BITS)?;
+    let dst = cpu.get_bits(l, BITS)?;
+    let src = cpu.get_bits(Loc::Reg(reg_index(op.op1_register())), BITS)?;
     let acc = cpu.gpr[EAX] & m;
     if acc == dst {
-        put(cpu, l, BITS, src)?;
+        cpu.put_bits(l, BITS, src)?;
     } else {
-        put(cpu, l, BITS, dst)?;
-        put(cpu, Loc::Reg(EAX), BITS, dst)?;
+        cpu.put_bits(l, BITS, dst)?;
+        cpu.put_bits(Loc::Reg(EAX), BITS, dst)?;
     }
     cpu.set_lazy(FlagOp::Sub, m, acc, dst, acc.wrapping_sub(dst));
     Ok(())
@@ -157,11 +141,11 @@ fn xadd<const BITS: u32>(cpu: &mut Cpu, op: &Op) -> Exec {
     let m = mask_of(BITS);
     let l = cpu.loc(op, 0);
     let sreg = Loc::Reg(reg_index(op.op1_register()));
-    let dst = get(cpu, l, BITS)?;
-    let src = get(cpu, sreg, BITS)?;
+    let dst = cpu.get_bits(l, BITS)?;
+    let src = cpu.get_bits(sreg, BITS)?;
     let sum = dst.wrapping_add(src) & m;
-    put(cpu, l, BITS, sum)?;
-    put(cpu, sreg, BITS, dst)?;
+    cpu.put_bits(l, BITS, sum)?;
+    cpu.put_bits(sreg, BITS, dst)?;
     cpu.set_lazy(FlagOp::Add, m, dst, src, sum);
     Ok(())
 }

@@ -10,59 +10,7 @@ use crate::cpu::exception::Exec;
 use crate::cpu::flags::{FlagOp, MASK16, MASK32};
 use crate::cpu::Cpu;
 
-const ADD: u8 = 0;
-const OR: u8 = 1;
-const ADC: u8 = 2;
-const SBB: u8 = 3;
-const AND: u8 = 4;
-const SUB: u8 = 5;
-const XOR: u8 = 6;
-const CMP: u8 = 7;
-const TEST: u8 = 8;
-
-/// `a OP b` at `mask` size, flags recorded; returns the result.
-#[inline(always)]
-fn alu<const OP: u8>(cpu: &mut Cpu, mask: u32, a: u32, b: u32) -> u32 {
-    match OP {
-        ADD => {
-            let r = a.wrapping_add(b) & mask;
-            cpu.set_lazy(FlagOp::Add, mask, a, b, r);
-            r
-        }
-        ADC => {
-            let c = cpu.cf();
-            let r = a.wrapping_add(b).wrapping_add(c as u32) & mask;
-            cpu.set_lazy_carry(FlagOp::Adc, mask, a, b, r, c);
-            r
-        }
-        SBB => {
-            let c = cpu.cf();
-            let r = a.wrapping_sub(b).wrapping_sub(c as u32) & mask;
-            cpu.set_lazy_carry(FlagOp::Sbb, mask, a, b, r, c);
-            r
-        }
-        SUB | CMP => {
-            let r = a.wrapping_sub(b) & mask;
-            cpu.set_lazy(FlagOp::Sub, mask, a, b, r);
-            r
-        }
-        OR => {
-            let r = a | b;
-            cpu.set_lazy(FlagOp::Logic, mask, 0, 0, r);
-            r
-        }
-        XOR => {
-            let r = a ^ b;
-            cpu.set_lazy(FlagOp::Logic, mask, 0, 0, r);
-            r
-        }
-        _ => {
-            let r = a & b;
-            cpu.set_lazy(FlagOp::Logic, mask, 0, 0, r);
-            r
-        }
-    }
-}
+use super::alu::{compute as alu, ADC, ADD, AND, CMP, OR, SBB, SUB, TEST, XOR};
 
 fn alu32_rr<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     let (d, s) = (op.r0 as usize, op.r1 as usize);

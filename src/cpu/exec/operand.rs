@@ -185,6 +185,26 @@ impl Cpu {
         }
     }
 
+    /// Reads a location of `bits` (8, 16 or 32) bits.
+    #[inline(always)]
+    pub fn get_bits(&mut self, l: Loc, bits: u32) -> Result<u32, Exception> {
+        Ok(match bits {
+            8 => self.get8(l)? as u32,
+            16 => self.get16(l)? as u32,
+            _ => self.get32(l)?,
+        })
+    }
+
+    /// Writes a location of `bits` (8, 16 or 32) bits.
+    #[inline(always)]
+    pub fn put_bits(&mut self, l: Loc, bits: u32, v: u32) -> Result<(), Exception> {
+        match bits {
+            8 => self.put8(l, v as u8),
+            16 => self.put16(l, v as u16),
+            _ => self.put32(l, v),
+        }
+    }
+
     /// Reads operand `n` of any kind (register, memory, immediate) as 8 bits.
     #[inline(always)]
     pub fn op8(&mut self, op: &Op, n: u32) -> Result<u8, Exception> {

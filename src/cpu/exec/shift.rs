@@ -4,9 +4,8 @@
 
 use iced_x86::{Code, Mnemonic, OpKind};
 
-use super::operand::Loc;
 use super::{set, Op, Table};
-use crate::cpu::exception::{Exception, Exec};
+use crate::cpu::exception::Exec;
 use crate::cpu::flags::parity;
 use crate::cpu::model::CpuModel;
 use crate::cpu::state::{Flags, ECX, STATUS_FLAGS};
@@ -145,31 +144,15 @@ fn compute(kind: Kind, bits: u32, v: u32, c: u32, cf: bool) -> (u32, u32, u32) {
     }
 }
 
-fn get(cpu: &mut Cpu, l: Loc, bits: u32) -> Result<u32, Exception> {
-    Ok(match bits {
-        8 => cpu.get8(l)? as u32,
-        16 => cpu.get16(l)? as u32,
-        _ => cpu.get32(l)?,
-    })
-}
-
-fn put(cpu: &mut Cpu, l: Loc, bits: u32, v: u32) -> Exec {
-    match bits {
-        8 => cpu.put8(l, v as u8),
-        16 => cpu.put16(l, v as u16),
-        _ => cpu.put32(l, v),
-    }
-}
-
 fn shift<const BITS: u32>(cpu: &mut Cpu, op: &Op, kind: Kind) -> Exec {
     let l = cpu.loc(op, 0);
-    let v = get(cpu, l, BITS)?;
+    let v = cpu.get_bits(l, BITS)?;
     let c = count(cpu, op, 1);
     if c == 0 {
         return Ok(());
     }
     let (r, f, which) = compute(kind, BITS, v, c, cpu.cf());
-    put(cpu, l, BITS, r)?;
+    cpu.put_bits(l, BITS, r)?;
     cpu.set_status_flags(which, f);
     Ok(())
 }
@@ -177,7 +160,7 @@ fn shift<const BITS: u32>(cpu: &mut Cpu, op: &Op, kind: Kind) -> Exec {
 /// SHLD/SHRD: shift the destination, filling from the source register.
 fn double_shift<const BITS: u32, const LEFT: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
     let l = cpu.loc(op, 0);
-    let dst = get(cpu, l, BITS)? as u64;
+    let dst = cpu.get_bits(l, BITS)? as u64;
     let src = match BITS {
         16 => cpu.reg16(super::operand::reg_index(op.op1_register())) as u64,
         _ => cpu.gpr[super::operand::reg_index(op.op1_register())] as u64,
@@ -216,7 +199,7 @@ fn double_shift<const BITS: u32, const LEFT: bool>(cpu: &mut Cpu, op: &Op) -> Ex
             (((x >> c) & 0xFFFF) as u32, (x >> (c - 1)) as u32 & 1)
         }
     };
-    put(cpu, l, BITS, r)?;
+    cpu.put_bits(l, BITS, r)?;
     let msb = |x: u32| (x >> (BITS - 1)) & 1;
     let mut f = szp(r, BITS) | carry;
     if msb(r) != msb(dst as u32) {
