@@ -260,7 +260,7 @@ impl Cpu {
             frame.extend(params[..count as usize].iter().rev());
             frame.push(old_cs);
             frame.push(ret);
-            if let Err(e) = self.push_frame(gate32, &frame) {
+            if let Err(e) = self.push_frame_at_cpl(gate32, &frame, new_cpl) {
                 restore(self);
                 return Err(e);
             }
@@ -447,24 +447,20 @@ impl Cpu {
         };
         let saved_ss = self.seg[Seg::Ss as usize];
         let saved_esp = self.gpr[ESP];
+        let mut frame = Vec::with_capacity(6);
         if new_cpl < cpl {
             // Inner privilege: switch to the stack the TSS names for the new ring.
             let (ss, esp) = self.tss_stack(new_cpl)?;
             let ssd = self.check_stack_segment(ss, new_cpl)?;
             self.seg[Seg::Ss as usize] = ssd.to_segment(ss);
             self.gpr[ESP] = esp;
-            let r = self.push_frame(gate32, &[saved_ss.selector as u32, saved_esp]);
-            if let Err(e) = r {
-                self.seg[Seg::Ss as usize] = saved_ss;
-                self.gpr[ESP] = saved_esp;
-                return Err(e);
-            }
+            frame.extend_from_slice(&[saved_ss.selector as u32, saved_esp]);
         }
-        let mut frame = vec![flags, old_cs as u32, ret];
+        frame.extend_from_slice(&[flags, old_cs as u32, ret]);
         if let Some(code) = error_code {
             frame.push(code);
         }
-        if let Err(e) = self.push_frame(gate32, &frame) {
+        if let Err(e) = self.push_frame_at_cpl(gate32, &frame, new_cpl) {
             self.seg[Seg::Ss as usize] = saved_ss;
             self.gpr[ESP] = saved_esp;
             return Err(e);
@@ -477,6 +473,16 @@ impl Cpu {
         }
         self.eflags &= !clear;
         Ok(())
+    }
+
+    /// Pushes a frame with the privilege of the ring being entered (its pages may be
+    /// supervisor-only), CS itself being loaded only afterwards.
+    fn push_frame_at_cpl(&mut self, size32: bool, values: &[u32], cpl: u8) -> Exec {
+        let cs = self.seg[Seg::Cs as usize].selector;
+        self.seg[Seg::Cs as usize].selector = (cs & !3) | cpl as u16;
+        let r = self.push_frame(size32, values);
+        self.seg[Seg::Cs as usize].selector = cs;
+        r
     }
 
     fn push_frame(&mut self, size32: bool, values: &[u32]) -> Exec {

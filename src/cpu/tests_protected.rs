@@ -20,7 +20,29 @@ fn gate(handler: u32, selector: u16, access: u32) -> u64 {
 
 #[test]
 fn ring3_round_trip_through_gates() {
-    let mut cpu = Cpu::new(CpuModel::P6, 1 << 20);
+    ring3_round_trip(false);
+}
+
+/// The same with paging on and the ring-0 stack on a supervisor-only page: the interrupt
+/// frame must be pushed with the privilege of the ring being entered.
+#[test]
+fn ring3_round_trip_with_supervisor_stack_page() {
+    ring3_round_trip(true);
+}
+
+fn ring3_round_trip(paging: bool) {
+    let mut cpu = Cpu::new(CpuModel::P6, 2 << 20);
+    if paging {
+        const PD: u32 = 0x10_0000;
+        const PT: u32 = 0x10_1000;
+        cpu.mem.write_u32(PD, PT | 7);
+        for i in 0..1024u32 {
+            cpu.mem.write_u32(PT + i * 4, i << 12 | 7);
+        }
+        // 0x6000-0x6FFF (the top of the ring-0 stack below ESP0 = 0x7000): supervisor only.
+        cpu.mem.write_u32(PT + 6 * 4, 0x6000 | 3);
+        cpu.cr.cr3 = PD;
+    }
     let gdt: [u64; 6] = [
         0,
         0x00CF_9A00_0000_FFFF,                             // 0x08 code, ring 0
@@ -45,7 +67,8 @@ fn ring3_round_trip_through_gates() {
     a16.lgdt(ptr(0x400)).unwrap();
     a16.lidt(ptr(0x408)).unwrap();
     a16.mov(eax, cr0).unwrap();
-    a16.or(eax, 1).unwrap();
+    a16.or(eax, if paging { 0x8000_0001u32 as i32 } else { 1 })
+        .unwrap();
     a16.mov(cr0, eax).unwrap();
     let mut entry = a16.assemble(0x1000).unwrap();
     entry.extend_from_slice(&[0x66, 0xEA]);
