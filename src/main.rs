@@ -38,6 +38,9 @@ enum Command {
         /// Print the CPU registers when the run ends.
         #[arg(long)]
         dump_state: bool,
+        /// Stop on a triple fault instead of resetting the machine.
+        #[arg(long)]
+        no_reboot: bool,
     },
     /// Run an external instruction-accuracy test suite against the CPU.
     #[command(name = "test-suite")]
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
             max_instructions,
             post_codes,
             dump_state,
+            no_reboot,
         } => emu::machine::boot_cli(
             image.as_deref(),
             emu::machine::MachineConfig {
@@ -91,6 +95,7 @@ fn main() -> ExitCode {
                 post_codes,
                 echo_console: true,
                 dump_state,
+                no_reboot,
             },
         ),
         Command::TestSuite {

@@ -27,6 +27,8 @@ pub struct MachineConfig {
     pub echo_console: bool,
     /// Print the CPU registers when the run ends.
     pub dump_state: bool,
+    /// Stop on a triple fault instead of resetting the machine.
+    pub no_reboot: bool,
 }
 
 impl Default for MachineConfig {
@@ -39,6 +41,7 @@ impl Default for MachineConfig {
             post_codes: false,
             echo_console: true,
             dump_state: false,
+            no_reboot: false,
         }
     }
 }
@@ -52,6 +55,8 @@ pub enum Outcome {
     Halted,
     /// The instruction limit was reached.
     InstructionLimit,
+    /// A triple fault with `no_reboot` set.
+    TripleFault,
 }
 
 pub struct Machine {
@@ -100,6 +105,7 @@ impl Machine {
                 Stop::Exit(code) => return Outcome::Exit(code),
                 // No device can raise an interrupt yet, so any HLT is final.
                 Stop::Halted => return Outcome::Halted,
+                Stop::TripleFault if self.config.no_reboot => return Outcome::TripleFault,
                 Stop::TripleFault => {
                     eprintln!(
                         "emu: triple fault at {:04x}:{:08x}; resetting the CPU",
@@ -157,6 +163,12 @@ pub fn boot_cli(image: Option<&std::path::Path>, config: MachineConfig) -> Resul
             eprintln!("emu: instruction limit reached at {cs:04x}:{eip:08x} ({n} instructions)");
             0
         }
+        Outcome::TripleFault => {
+            eprintln!(
+                "emu: triple fault at {cs:04x}:{eip:08x} after {n} instructions (--no-reboot)"
+            );
+            1
+        }
     };
     Ok(code)
 }
@@ -206,6 +218,41 @@ mod tests {
                 "{model}: {out}"
             );
         }
+    }
+
+    #[test]
+    fn triple_fault_resets_or_stops_with_no_reboot() {
+        // A 4 KiB firmware that enters protected mode with an empty IDT and then divides by
+        // zero: the #DE cannot be delivered (#GP, #DF fail too) → triple fault.
+        // F000:FFF0: mov eax, cr0 / or al, 1 / mov cr0, eax / xor cx, cx / div cx
+        let code = [
+            0x0F, 0x20, 0xC0, 0x0C, 0x01, 0x0F, 0x22, 0xC0, 0x31, 0xC9, 0xF7, 0xF1,
+        ];
+        let mut rom = vec![0xF4u8; 0x1000];
+        rom[0xFF0 - 0x20..0xFF0 - 0x20 + code.len()].copy_from_slice(&code);
+        // Reset vector: jmp short back to the code 0x20 bytes before it.
+        rom[0xFF0] = 0xEB;
+        rom[0xFF1] = (-(0x22i8)) as u8;
+        let path = std::env::temp_dir().join(format!("emu-tf-{}.bin", std::process::id()));
+        std::fs::write(&path, &rom).unwrap();
+        let config = MachineConfig {
+            bios: Some(path.clone()),
+            echo_console: false,
+            no_reboot: true,
+            max_instructions: Some(10_000),
+            ..MachineConfig::default()
+        };
+        let mut m = Machine::new(config.clone()).unwrap();
+        assert_eq!(m.run(), Outcome::TripleFault);
+        // Without --no-reboot the machine resets and runs into the same fault again until
+        // the instruction limit.
+        let mut m = Machine::new(MachineConfig {
+            no_reboot: false,
+            ..config
+        })
+        .unwrap();
+        assert_eq!(m.run(), Outcome::InstructionLimit);
+        let _ = std::fs::remove_file(&path);
     }
 
     #[test]
