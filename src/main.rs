@@ -41,6 +41,9 @@ enum Command {
         /// Stop on a triple fault instead of resetting the machine.
         #[arg(long)]
         no_reboot: bool,
+        /// Write every executed instruction with the registers to FILE (slow).
+        #[arg(long, value_name = "FILE")]
+        trace: Option<PathBuf>,
     },
     /// Run an external instruction-accuracy test suite against the CPU.
     #[command(name = "test-suite")]
@@ -85,6 +88,7 @@ fn main() -> ExitCode {
             post_codes,
             dump_state,
             no_reboot,
+            trace,
         } => emu::machine::boot_cli(
             image.as_deref(),
             emu::machine::MachineConfig {
@@ -96,6 +100,7 @@ fn main() -> ExitCode {
                 echo_console: true,
                 dump_state,
                 no_reboot,
+                trace,
             },
         ),
         Command::TestSuite {

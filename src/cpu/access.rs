@@ -8,16 +8,23 @@ use super::state::{Seg, ESP};
 use super::Cpu;
 
 impl Cpu {
-    /// Checks `size` bytes at `off` against the segment's limit and returns the linear
-    /// address of the first byte.
+    /// Checks `size` bytes at `off` against the segment's type and limit and returns the
+    /// linear address of the first byte. The fast path takes expand-up data segments
+    /// (writable ones for writes); everything else goes to the slow path.
     #[inline(always)]
-    fn seg_check(&self, seg: Seg, off: u32, size: u32) -> Result<u32, Exception> {
+    fn seg_check<const WRITE: bool>(
+        &self,
+        seg: Seg,
+        off: u32,
+        size: u32,
+    ) -> Result<u32, Exception> {
         let s = &self.seg[seg as usize];
         let last = off.wrapping_add(size - 1);
-        if last >= off && last <= s.limit && !self.is_expand_down(s.attrs) {
+        let (mask, want) = if WRITE { (0x1E, 0x12) } else { (0x1C, 0x10) };
+        if last >= off && last <= s.limit && s.attrs & mask == want {
             return Ok(s.base.wrapping_add(off));
         }
-        self.seg_check_slow(seg, off, size)
+        self.seg_check_slow(seg, off, size, WRITE)
     }
 
     #[inline(always)]
@@ -27,7 +34,7 @@ impl Cpu {
     }
 
     #[cold]
-    fn seg_check_slow(&self, seg: Seg, off: u32, size: u32) -> Result<u32, Exception> {
+    fn seg_check_slow(&self, seg: Seg, off: u32, size: u32, write: bool) -> Result<u32, Exception> {
         let s = &self.seg[seg as usize];
         let last = off.wrapping_add(size - 1);
         // The 286 reports a real-mode segment overrun as interrupt 13 for every segment.
@@ -39,12 +46,29 @@ impl Cpu {
                 Exception::gp(0)
             }
         };
+        // Type rules apply in protected mode: no writes to code or read-only data, no reads
+        // of execute-only code. Real and V86 mode use whatever the cache holds.
+        let checked_types = self.protected_mode() && !self.in_v86();
+        if checked_types && s.attrs & 0x10 != 0 {
+            let code = s.attrs & 0x08 != 0;
+            let denied = if write {
+                code || s.attrs & 0x02 == 0
+            } else {
+                code && s.attrs & 0x02 == 0
+            };
+            if denied {
+                return Err(Exception::gp(0));
+            }
+        }
         if self.is_expand_down(s.attrs) {
             let upper = if s.is_32() { 0xFFFF_FFFF } else { 0xFFFF };
             if off > s.limit && last >= off && last <= upper {
                 return Ok(s.base.wrapping_add(off));
             }
             return Err(fault());
+        }
+        if last >= off && last <= s.limit {
+            return Ok(s.base.wrapping_add(off));
         }
         Err(fault())
     }
@@ -102,7 +126,7 @@ impl Cpu {
             let a = self.seg[seg as usize].base.wrapping_add(off & 0xFFFF);
             return Ok(self.mem.read_u8(a));
         }
-        let lin = self.seg_check(seg, off, 1)?;
+        let lin = self.seg_check::<false>(seg, off, 1)?;
         let phys = self.translate_access(lin, Access::Read)?;
         Ok(self.mem.read_u8(phys))
     }
@@ -115,7 +139,7 @@ impl Cpu {
             let hi = self.read8(seg, off.wrapping_add(1))? as u16;
             return Ok(lo | hi << 8);
         }
-        let lin = self.seg_check(seg, off, 2)?;
+        let lin = self.seg_check::<false>(seg, off, 2)?;
         if self.crosses_page(lin, 2) {
             return Ok(self.read_split(lin, 2)? as u16);
         }
@@ -125,7 +149,7 @@ impl Cpu {
 
     #[inline]
     pub fn read32(&mut self, seg: Seg, off: u32) -> Result<u32, Exception> {
-        let lin = self.seg_check(seg, off, 4)?;
+        let lin = self.seg_check::<false>(seg, off, 4)?;
         if self.crosses_page(lin, 4) {
             return self.read_split(lin, 4);
         }
@@ -140,7 +164,7 @@ impl Cpu {
             self.mem.write_u8(a, v);
             return Ok(());
         }
-        let lin = self.seg_check(seg, off, 1)?;
+        let lin = self.seg_check::<true>(seg, off, 1)?;
         let phys = self.translate_access(lin, Access::Write)?;
         self.mem.write_u8(phys, v);
         Ok(())
@@ -152,7 +176,7 @@ impl Cpu {
             self.write8(seg, off, v as u8)?;
             return self.write8(seg, off.wrapping_add(1), (v >> 8) as u8);
         }
-        let lin = self.seg_check(seg, off, 2)?;
+        let lin = self.seg_check::<true>(seg, off, 2)?;
         if self.crosses_page(lin, 2) {
             return self.write_split(lin, 2, v as u32);
         }
@@ -163,12 +187,26 @@ impl Cpu {
 
     #[inline]
     pub fn write32(&mut self, seg: Seg, off: u32, v: u32) -> Exec {
-        let lin = self.seg_check(seg, off, 4)?;
+        let lin = self.seg_check::<true>(seg, off, 4)?;
         if self.crosses_page(lin, 4) {
             return self.write_split(lin, 4, v);
         }
         let phys = self.translate_access(lin, Access::Write)?;
         self.mem.write_u32(phys, v);
+        Ok(())
+    }
+
+    /// Checks that `size` bytes at `off` could be written (segment and paging), without
+    /// writing them.
+    pub fn probe_write(&mut self, seg: Seg, off: u32, size: u32) -> Exec {
+        if self.model == CpuModel::I8086 {
+            return Ok(());
+        }
+        let lin = self.seg_check::<true>(seg, off, size)?;
+        self.translate_access(lin, Access::Write)?;
+        if self.crosses_page(lin, size) {
+            self.translate_access(lin.wrapping_add(size - 1), Access::Write)?;
+        }
         Ok(())
     }
 

@@ -216,6 +216,33 @@ impl Cpu {
         Ok(phys_page | (linear & 0xFFF))
     }
 
+    /// Translates a linear address for a debugger or tracer: no permission checks, no
+    /// accessed bits, no TLB fill, no fault (`None` for a page that is not present).
+    pub fn peek_linear(&self, linear: u32) -> Option<u32> {
+        if !self.paging() {
+            return Some(linear);
+        }
+        let pde = self
+            .mem
+            .read_u32((self.cr.cr3 & !0xFFF) | (linear >> 20 & 0xFFC));
+        if pde & PTE_P == 0 {
+            return None;
+        }
+        if pde & PDE_PS != 0 && self.cr.cr4 & CR4_PSE != 0 {
+            return Some((pde & 0xFFC0_0000) | (linear & 0x003F_FFFF));
+        }
+        let pte = self.mem.read_u32((pde & !0xFFF) | (linear >> 10 & 0xFFC));
+        if pte & PTE_P == 0 {
+            return None;
+        }
+        Some((pte & !0xFFF) | (linear & 0xFFF))
+    }
+
+    /// A byte of guest memory at a linear address, read without side effects.
+    pub fn peek_code_byte(&self, linear: u32) -> Option<u8> {
+        self.peek_linear(linear).map(|p| self.mem.read_u8(p))
+    }
+
     /// Flushes the TLB (keeping global pages when `keep_global`).
     pub fn flush_tlb(&mut self, keep_global: bool) {
         self.tlb.flush(keep_global);

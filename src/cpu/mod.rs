@@ -10,10 +10,12 @@ pub mod mmu;
 pub mod model;
 pub mod protected;
 pub mod state;
+pub mod task;
 #[cfg(test)]
 mod tests_protected;
 #[cfg(test)]
 pub mod testutil;
+pub mod v86;
 
 pub use exception::{Exception, Exec};
 pub use model::CpuModel;
@@ -37,6 +39,10 @@ pub enum Stop {
     /// An exception could not be delivered (triple fault): the machine must reset.
     TripleFault,
 }
+
+/// DR6 status: single step (BS) and task switch (BT).
+const DR6_BS: u32 = 1 << 14;
+const DR6_BT: u32 = 1 << 15;
 
 pub struct Cpu {
     pub model: CpuModel,
@@ -65,6 +71,9 @@ pub struct Cpu {
     pub icount: u64,
     /// Extra time-stamp counter offset (RDTSC returns icount + this).
     pub tsc_offset: u64,
+    /// A task switch into a TSS with the T bit set: #DB is raised once the switching
+    /// instruction completes.
+    pub pending_task_trap: bool,
     /// SYSENTER_CS, SYSENTER_ESP, SYSENTER_EIP MSRs.
     pub sysenter: [u32; 3],
     /// Set by handlers to end the run (e.g. a write to the debug-exit port).
@@ -107,6 +116,7 @@ impl Cpu {
             inhibit_interrupts: false,
             icount: 0,
             tsc_offset: 0,
+            pending_task_trap: false,
             sysenter: [0; 3],
             stop: None,
             last_unimplemented: None,
@@ -291,6 +301,20 @@ impl Cpu {
             if self.mem.code_written() {
                 self.apply_code_writes(cache);
             }
+            // Task switches end their block, so checking here is enough.
+            if self.pending_task_trap {
+                self.debug_trap(DR6_BT);
+            }
+        }
+    }
+
+    /// Delivers a #DB trap after an instruction completed, recording why in DR6.
+    fn debug_trap(&mut self, dr6_bits: u32) {
+        self.pending_task_trap = false;
+        self.dr[6] |= dr6_bits;
+        let eip = self.eip;
+        if self.deliver_interrupt(exception::DB, eip, None).is_err() {
+            self.stop = Some(Stop::TripleFault);
         }
     }
 
@@ -315,11 +339,15 @@ impl Cpu {
         match r {
             Ok(()) => {
                 self.eip = self.next_eip;
+                let mut bits = 0;
                 if trap && !self.halted {
-                    let eip = self.eip;
-                    if self.deliver_interrupt(exception::DB, eip, None).is_err() {
-                        self.stop = Some(Stop::TripleFault);
-                    }
+                    bits |= DR6_BS;
+                }
+                if self.pending_task_trap {
+                    bits |= DR6_BT;
+                }
+                if bits != 0 {
+                    self.debug_trap(bits);
                 }
             }
             Err(e) => self.raise(e),

@@ -4,11 +4,12 @@
 //! What is here: data/stack segment loads with every type, privilege and presence check;
 //! far JMP/CALL/RET to code segments (conforming and non-conforming) and RETF to an outer
 //! ring; interrupt and trap gates (286 and 386) with the stack switch from the TSS;
-//! IRET to the same or an outer ring. Not yet: call gates, task gates and task switches,
-//! V86 mode, paging (see the protected-mode issue).
+//! IRET to the same or an outer ring; call gates. Task switches live in `task.rs`, V86
+//! mode in `v86.rs`, paging in `mmu.rs`.
 
 use super::exception::{Exception, Exec};
 use super::state::{Flags, Seg, Segment, ATTR_PRESENT, ESP};
+use super::task::TaskSwitch;
 use super::Cpu;
 
 /// An 8-byte segment or gate descriptor.
@@ -204,6 +205,9 @@ impl Cpu {
             let d = self.check_far_target(sel, d)?;
             return self.enter_code_segment(sel, d, cpl, off);
         }
+        if let Some(r) = self.far_to_task(sel, d, TaskSwitch::Jump) {
+            return r;
+        }
         let (target_sel, target, offset) = self.through_call_gate(sel, d)?;
         if !target.conforming() && target.dpl() != cpl {
             return Err(Exception::gp(sel_error(target_sel)));
@@ -236,6 +240,9 @@ impl Cpu {
                 return Err(e);
             }
             return Ok(());
+        }
+        if let Some(r) = self.far_to_task(sel, d, TaskSwitch::Call) {
+            return r;
         }
         let (target_sel, target, offset) = self.through_call_gate(sel, d)?;
         let gate32 = d.typ() & 8 != 0;
@@ -279,6 +286,19 @@ impl Cpu {
             return Err(e);
         }
         Ok(())
+    }
+
+    /// Far JMP/CALL to a TSS descriptor or a task gate: a task switch. `None` for other
+    /// descriptors.
+    fn far_to_task(&mut self, sel: u16, d: Descriptor, source: TaskSwitch) -> Option<Exec> {
+        if d.is_segment() {
+            return None;
+        }
+        match d.typ() {
+            0x5 => Some(self.through_task_gate(sel, d, source)),
+            0x1 | 0x3 | 0x9 | 0xB => Some(self.switch_to_tss_directly(sel, d, source)),
+            _ => None,
+        }
     }
 
     /// The descriptor a far JMP/CALL selector names (#GP for null).
@@ -359,7 +379,7 @@ impl Cpu {
     }
 
     /// Reads the inner stack pointer for privilege `dpl` from the current TSS.
-    fn tss_stack(&mut self, dpl: u8) -> Result<(u16, u32), Exception> {
+    pub(super) fn tss_stack(&mut self, dpl: u8) -> Result<(u16, u32), Exception> {
         let tss32 = self.tr.attrs & 0x8 != 0;
         let (off, size) = if tss32 {
             (4 + dpl as u32 * 8, 8)
@@ -381,7 +401,11 @@ impl Cpu {
     }
 
     /// Checks a stack segment for privilege `dpl` (stack switches); #TS on failure.
-    fn check_stack_segment(&mut self, ss: u16, dpl: u8) -> Result<Descriptor, Exception> {
+    pub(super) fn check_stack_segment(
+        &mut self,
+        ss: u16,
+        dpl: u8,
+    ) -> Result<Descriptor, Exception> {
         if ss & !3 == 0 {
             return Err(Exception::ts(0));
         }
@@ -415,8 +439,7 @@ impl Cpu {
             hi: self.read_system32(a.wrapping_add(4))?,
         };
         let kind = gate.typ();
-        if gate.is_segment() || !matches!(kind, 0x6 | 0x7 | 0xE | 0xF) {
-            // Task gates (type 5) need task switching, which is not implemented yet.
+        if gate.is_segment() || !matches!(kind, 0x5 | 0x6 | 0x7 | 0xE | 0xF) {
             return Err(Exception::gp(idt_err));
         }
         let cpl = self.cpl();
@@ -425,6 +448,11 @@ impl Cpu {
         }
         if !gate.present() {
             return Err(Exception::np(idt_err));
+        }
+        if kind == 0x5 {
+            let tss_sel = gate.gate_selector();
+            let d = self.read_tss_descriptor(tss_sel, TaskSwitch::Interrupt)?;
+            return self.switch_task(tss_sel, d, TaskSwitch::Interrupt, ret, error_code);
         }
         let sel = gate.gate_selector();
         if sel & !3 == 0 {
@@ -438,6 +466,9 @@ impl Cpu {
             return Err(Exception::np(sel_error(sel)));
         }
         let gate32 = kind & 8 != 0;
+        if self.in_v86() {
+            return self.deliver_from_v86(gate, sel, target, ret, error_code);
+        }
         let flags = self.eflags();
         let old_cs = self.seg[Seg::Cs as usize].selector;
         let new_cpl = if target.conforming() {
@@ -477,7 +508,7 @@ impl Cpu {
 
     /// Pushes a frame with the privilege of the ring being entered (its pages may be
     /// supervisor-only), CS itself being loaded only afterwards.
-    fn push_frame_at_cpl(&mut self, size32: bool, values: &[u32], cpl: u8) -> Exec {
+    pub(super) fn push_frame_at_cpl(&mut self, size32: bool, values: &[u32], cpl: u8) -> Exec {
         let cs = self.seg[Seg::Cs as usize].selector;
         self.seg[Seg::Cs as usize].selector = (cs & !3) | cpl as u16;
         let r = self.push_frame(size32, values);
@@ -536,8 +567,7 @@ impl Cpu {
     /// Protected-mode IRET to the same or an outer privilege level (no task return yet).
     pub(crate) fn iret_protected(&mut self, size32: bool) -> Exec {
         if self.eflags & Flags::NT.bits() != 0 {
-            // Return from a nested task: needs task switching.
-            return Err(Exception::gp(0));
+            return self.iret_to_previous_task();
         }
         let w = if size32 { 4 } else { 2 };
         let peek = |cpu: &mut Cpu, i: u32| -> Result<u32, Exception> {
@@ -551,8 +581,7 @@ impl Cpu {
         let cs = peek(self, 1)? as u16;
         let flags = peek(self, 2)?;
         if size32 && flags & Flags::VM.bits() != 0 && self.cpl() == 0 {
-            // Return to virtual-8086 mode: not implemented yet.
-            return Err(Exception::gp(0));
+            return self.iret_to_v86();
         }
         let cpl = self.cpl();
         let rpl = (cs & 3) as u8;

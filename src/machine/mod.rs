@@ -7,6 +7,8 @@ use crate::cpu::{Cpu, CpuModel, Stop};
 use crate::io::debug::DebugPorts;
 use crate::{Error, Result};
 
+mod trace;
+
 /// The demo firmware built from roms/demo.asm, run when no firmware is given.
 pub const DEMO_ROM: &[u8] = include_bytes!("../../roms/demo.bin");
 
@@ -29,6 +31,8 @@ pub struct MachineConfig {
     pub dump_state: bool,
     /// Stop on a triple fault instead of resetting the machine.
     pub no_reboot: bool,
+    /// Write an instruction trace to this file (slow: steps one instruction at a time).
+    pub trace: Option<PathBuf>,
 }
 
 impl Default for MachineConfig {
@@ -42,6 +46,7 @@ impl Default for MachineConfig {
             echo_console: true,
             dump_state: false,
             no_reboot: false,
+            trace: None,
         }
     }
 }
@@ -62,6 +67,7 @@ pub enum Outcome {
 pub struct Machine {
     pub cpu: Cpu,
     config: MachineConfig,
+    tracer: Option<trace::Tracer>,
 }
 
 impl Machine {
@@ -89,7 +95,15 @@ impl Machine {
             .load_rom(&image)
             .map_err(|msg| Error::format(name, msg))?;
         cpu.reset();
-        Ok(Machine { cpu, config })
+        let tracer = match &config.trace {
+            Some(path) => Some(trace::Tracer::create(path).map_err(|e| Error::io(path, e))?),
+            None => None,
+        };
+        Ok(Machine {
+            cpu,
+            config,
+            tracer,
+        })
     }
 
     /// Runs until the guest exits, halts for good, or the instruction limit.
@@ -100,7 +114,17 @@ impl Machine {
             if left == 0 {
                 return Outcome::InstructionLimit;
             }
-            match self.cpu.run(left.min(SLICE)) {
+            let stop = match &mut self.tracer {
+                Some(t) => {
+                    // A failed trace write ends tracing, not the run.
+                    if t.record(&mut self.cpu).is_err() {
+                        self.tracer = None;
+                    }
+                    self.cpu.step()
+                }
+                None => self.cpu.run(left.min(SLICE)),
+            };
+            match stop {
                 Stop::Budget => {}
                 Stop::Exit(code) => return Outcome::Exit(code),
                 // No device can raise an interrupt yet, so any HLT is final.

@@ -273,6 +273,10 @@ fn jcxz(cpu: &mut Cpu, op: &Op) -> Exec {
 
 fn int_imm(cpu: &mut Cpu, op: &Op) -> Exec {
     let ret = cpu.next_eip;
+    if cpu.in_v86() {
+        // INT n (unlike INT3 and INTO) is IOPL-sensitive in V86 mode, and VME may redirect it.
+        return cpu.v86_software_interrupt(op.immediate8(), ret);
+    }
     cpu.deliver_software_interrupt(op.immediate8(), ret)
 }
 
@@ -301,6 +305,9 @@ fn iret(cpu: &mut Cpu, op: &Op) -> Exec {
     if protected(cpu) {
         return cpu.iret_protected(size32);
     }
+    if cpu.in_v86() {
+        return iret_v86(cpu, size32);
+    }
     let (ip, cs, flags) = if size32 {
         (cpu.peek32(0)?, cpu.peek32(4)? as u16, cpu.peek32(8)?)
     } else {
@@ -318,6 +325,38 @@ fn iret(cpu: &mut Cpu, op: &Op) -> Exec {
         cpu.model.flags_writable() & 0xFFFF
     };
     super::stack::write_flags(cpu, flags, writable);
+    Ok(())
+}
+
+/// IRET inside V86 mode: real-mode style with IOPL 3 (IOPL itself stays), through VIF for
+/// the 16-bit form under VME, #GP(0) otherwise.
+fn iret_v86(cpu: &mut Cpu, size32: bool) -> Exec {
+    use crate::cpu::v86::FlagAccess;
+    let access = cpu.v86_flags_access(size32);
+    if access == FlagAccess::Fault {
+        return Err(Exception::gp(0));
+    }
+    let (ip, cs, flags) = if size32 {
+        (cpu.peek32(0)?, cpu.peek32(4)? as u16, cpu.peek32(8)?)
+    } else {
+        (cpu.peek16(0)? as u32, cpu.peek16(2)?, cpu.peek16(4)? as u32)
+    };
+    if ip > 0xFFFF {
+        return Err(Exception::gp(0));
+    }
+    if access == FlagAccess::Virtual {
+        cpu.load_virtual_flags(flags as u16)?;
+    } else {
+        let mut writable = cpu.model.flags_writable() & !crate::cpu::Flags::IOPL.bits();
+        if !size32 {
+            writable &= 0xFFFF;
+        }
+        super::stack::write_flags(cpu, flags, writable);
+    }
+    cpu.load_seg_real(Seg::Cs, cs);
+    cpu.next_eip = ip;
+    let sp = cpu.sp().wrapping_add(if size32 { 12 } else { 6 });
+    cpu.set_sp(sp);
     Ok(())
 }
 

@@ -7,18 +7,43 @@ use crate::cpu::exception::{Exception, Exec};
 use crate::cpu::state::{EAX, EDX};
 use crate::cpu::{Cpu, Stop};
 
-/// I/O permission: always granted in real mode. In protected mode CPL > IOPL (and V86 mode)
-/// consults the TSS I/O bitmap; until the TSS exists, such accesses fault.
-pub fn check_io_permission(cpu: &Cpu, _port: u16, _size: u32) -> Exec {
+/// I/O permission: always granted in real mode and when CPL <= IOPL. Otherwise (and always
+/// in V86 mode) every bit of the TSS I/O permission bitmap covering the accessed ports must
+/// be clear; a 16-bit TSS, a bitmap beyond the TSS limit or a set bit raise #GP(0).
+pub fn check_io_permission(cpu: &mut Cpu, port: u16, size: u32) -> Exec {
     if !cpu.protected_mode() {
         return Ok(());
     }
     let iopl = (cpu.eflags >> 12) & 3;
-    let v86 = cpu.eflags & crate::cpu::Flags::VM.bits() != 0;
-    if !v86 && super::system::cpl(cpu) as u32 <= iopl {
+    if !cpu.in_v86() && super::system::cpl(cpu) as u32 <= iopl {
         return Ok(());
     }
-    Err(Exception::gp(0))
+    io_bitmap_allows(cpu, port, size)
+}
+
+fn io_bitmap_allows(cpu: &mut Cpu, port: u16, size: u32) -> Exec {
+    let tss32 = cpu.tr.attrs & 0x8 != 0 && cpu.tr.attrs & 0x10 == 0;
+    if !tss32 || cpu.tr.limit < 0x67 {
+        return Err(Exception::gp(0));
+    }
+    let io_base = cpu.read_system32(cpu.tr.base.wrapping_add(0x64))? >> 16;
+    // The bits for `size` ports may straddle a byte: read two bytes.
+    let off = io_base + port as u32 / 8;
+    if off + 1 > cpu.tr.limit {
+        return Err(Exception::gp(0));
+    }
+    let lo = read_system8(cpu, cpu.tr.base.wrapping_add(off))?;
+    let hi = read_system8(cpu, cpu.tr.base.wrapping_add(off + 1))?;
+    let bits = (lo as u32 | (hi as u32) << 8) >> (port % 8);
+    if bits & ((1 << size) - 1) != 0 {
+        return Err(Exception::gp(0));
+    }
+    Ok(())
+}
+
+fn read_system8(cpu: &mut Cpu, addr: u32) -> Result<u8, Exception> {
+    let phys = cpu.translate_system(addr, false)?;
+    Ok(cpu.mem.read_u8(phys))
 }
 
 fn port_of(cpu: &Cpu, op: &Op, n: u32) -> u16 {

@@ -7,6 +7,7 @@ use super::{set, set_all, Op, Table};
 use crate::cpu::exception::{Exception, Exec};
 use crate::cpu::model::CpuModel;
 use crate::cpu::state::{Cr0, Flags, EAX, EBX, ECX, EDX, STATUS_FLAGS};
+use crate::cpu::v86::FlagAccess;
 use crate::cpu::Cpu;
 
 fn nop(_cpu: &mut Cpu, _op: &Op) -> Exec {
@@ -39,34 +40,29 @@ fn std_(cpu: &mut Cpu, _op: &Op) -> Exec {
     Ok(())
 }
 
-/// Whether CLI/STI are allowed: always in real mode; protected mode compares CPL with IOPL
-/// (and V86/VME rules) — that refinement belongs to the protected-mode work.
-fn iopl_allows(cpu: &Cpu) -> bool {
-    if !cpu.protected_mode() {
-        return true;
-    }
-    let iopl = (cpu.eflags >> 12) & 3;
-    super::system::cpl(cpu) as u32 <= iopl
-}
-
+/// CLI/STI: on IF when CPL <= IOPL, on VIF under VME/PVI, #GP(0) otherwise.
 fn cli(cpu: &mut Cpu, _op: &Op) -> Exec {
-    if !iopl_allows(cpu) {
-        return Err(Exception::gp(0));
+    match cpu.cli_sti_access() {
+        FlagAccess::Real => cpu.set_flag(Flags::IF, false),
+        FlagAccess::Virtual => cpu.set_flag(Flags::VIF, false),
+        FlagAccess::Fault => return Err(Exception::gp(0)),
     }
-    cpu.set_flag(Flags::IF, false);
     Ok(())
 }
 
 fn sti(cpu: &mut Cpu, _op: &Op) -> Exec {
-    if !iopl_allows(cpu) {
-        return Err(Exception::gp(0));
+    match cpu.cli_sti_access() {
+        FlagAccess::Real => {
+            if !cpu.interrupts_enabled() {
+                // Interrupts stay off until after the next instruction.
+                cpu.inhibit_interrupts = true;
+            }
+            cpu.set_flag(Flags::IF, true);
+            Ok(())
+        }
+        FlagAccess::Virtual => cpu.set_virtual_if(true),
+        FlagAccess::Fault => Err(Exception::gp(0)),
     }
-    if !cpu.interrupts_enabled() {
-        // Interrupts stay off until after the next instruction.
-        cpu.inhibit_interrupts = true;
-    }
-    cpu.set_flag(Flags::IF, true);
-    Ok(())
 }
 
 /// SAHF: SF, ZF, AF, PF, CF from AH.
@@ -139,8 +135,11 @@ pub fn feature_edx(model: CpuModel) -> u32 {
     const CX8: u32 = 1 << 8;
     const CMOV: u32 = 1 << 15;
     const MSR: u32 = 1 << 5;
+    const VME: u32 = 1 << 1;
+    const PSE: u32 = 1 << 3;
+    const PGE: u32 = 1 << 13;
     match model {
-        CpuModel::P6 => TSC | MSR | CX8 | CMOV,
+        CpuModel::P6 => VME | PSE | TSC | MSR | CX8 | PGE | CMOV,
         _ => 0,
     }
 }

@@ -5,9 +5,10 @@ use iced_x86::{Code, OpKind};
 
 use super::operand::{reg_index, seg_of};
 use super::{set, set_all, Op, Table};
-use crate::cpu::exception::Exec;
+use crate::cpu::exception::{Exception, Exec};
 use crate::cpu::model::CpuModel;
 use crate::cpu::state::{Flags, Seg, EBP, ESP};
+use crate::cpu::v86::FlagAccess;
 use crate::cpu::Cpu;
 
 /// Loads FLAGS/EFLAGS from a popped value: only `writable` bits change, the model's fixed
@@ -164,30 +165,51 @@ fn popa<const SIZE32: bool>(cpu: &mut Cpu, _op: &Op) -> Exec {
 }
 
 fn pushf16(cpu: &mut Cpu, _op: &Op) -> Exec {
-    let f = cpu.eflags() as u16;
+    let f = match cpu.v86_flags_access(false) {
+        FlagAccess::Real => cpu.eflags() as u16,
+        FlagAccess::Virtual => cpu.virtual_flags_image(),
+        FlagAccess::Fault => return Err(Exception::gp(0)),
+    };
     cpu.push16(f)
 }
 
 fn pushf32(cpu: &mut Cpu, _op: &Op) -> Exec {
+    if cpu.v86_flags_access(true) == FlagAccess::Fault {
+        return Err(Exception::gp(0));
+    }
     // The pushed image has VM and RF clear.
     let f = cpu.eflags() & !(Flags::VM.bits() | Flags::RF.bits());
     cpu.push32(f)
 }
 
 fn popf16(cpu: &mut Cpu, _op: &Op) -> Exec {
+    match cpu.v86_flags_access(false) {
+        FlagAccess::Real => {}
+        FlagAccess::Virtual => {
+            let v = cpu.peek16(0)?;
+            cpu.load_virtual_flags(v)?;
+            let sp = cpu.sp().wrapping_add(2);
+            cpu.set_sp(sp);
+            return Ok(());
+        }
+        FlagAccess::Fault => return Err(Exception::gp(0)),
+    }
     let v = cpu.pop16()? as u32;
     pop_flags(cpu, v, false);
     Ok(())
 }
 
 fn popf32(cpu: &mut Cpu, _op: &Op) -> Exec {
+    if cpu.v86_flags_access(true) == FlagAccess::Fault {
+        return Err(Exception::gp(0));
+    }
     let v = cpu.pop32()?;
     pop_flags(cpu, v, true);
     Ok(())
 }
 
 /// POPF: in protected mode IOPL changes only at CPL 0 and IF only when CPL <= IOPL.
-/// (Virtual-8086 rules come with V86 mode.)
+/// In V86 mode (IOPL 3 here) IOPL is unchanged.
 fn pop_flags(cpu: &mut Cpu, v: u32, size32: bool) {
     if cpu.protected_mode() {
         let cpl = cpu.cpl();
@@ -223,7 +245,8 @@ fn enter_frame<const SIZE32: bool>(cpu: &mut Cpu, size: u32, level: u32) -> Exec
     } else {
         cpu.push16(bp as u16)?;
     }
-    let frame = cpu.sp();
+    // FrameTemp is ESP for a 32-bit operand size even on a 16-bit stack, SP otherwise.
+    let frame = if SIZE32 { cpu.gpr[ESP] } else { cpu.sp() };
     if level > 0 {
         let mask = cpu.sp_mask();
         let mut ptr = bp & mask;
@@ -246,7 +269,7 @@ fn enter_frame<const SIZE32: bool>(cpu: &mut Cpu, size: u32, level: u32) -> Exec
     let new_sp = cpu.sp().wrapping_sub(size) & cpu.sp_mask();
     // The frame must be writable down to the new stack pointer.
     if size > 0 {
-        cpu.read8(Seg::Ss, new_sp)?;
+        cpu.probe_write(Seg::Ss, new_sp, 1)?;
     }
     if SIZE32 {
         cpu.gpr[EBP] = frame;

@@ -151,22 +151,54 @@ fn mov_to_cr(cpu: &mut Cpu, op: &Op) -> Exec {
             cpu.cr.cr0 = v | fixed;
         }
         iced_x86::Register::CR2 => cpu.cr.cr2 = v,
-        iced_x86::Register::CR3 => cpu.cr.cr3 = v,
-        iced_x86::Register::CR4 if cpu.model >= CpuModel::I486 => cpu.cr.cr4 = v,
+        iced_x86::Register::CR3 => {
+            cpu.cr.cr3 = v;
+            // A CR3 load flushes every translation except global pages.
+            let keep_global = cpu.cr.cr4 & CR4_PGE != 0;
+            cpu.flush_tlb(keep_global);
+            return Ok(());
+        }
+        iced_x86::Register::CR4 if cpu.model >= CpuModel::I486 => {
+            if v & !cr4_supported(cpu.model) != 0 {
+                return Err(Exception::gp(0));
+            }
+            cpu.cr.cr4 = v;
+        }
         _ => return Err(Exception::invalid_opcode()),
     }
+    // CR0 and CR4 change how translations are made (PG, WP, PSE, PGE): drop them all.
+    cpu.flush_tlb(false);
     // Paging and mode bits change how code is fetched: decoded blocks are keyed by physical
     // address, so they stay valid, but the next fetch must re-translate (blocks end here).
     Ok(())
 }
 
-fn dr_index(r: iced_x86::Register) -> usize {
-    (r as usize).wrapping_sub(iced_x86::Register::DR0 as usize) & 7
+const CR4_PGE: u32 = 1 << 7;
+
+/// CR4 bits we implement (VME, PVI, TSD, PSE, PGE on the P6; a plain 486 has none).
+/// Others — DE, MCE, PAE, PCE — raise #GP(0), matching what CPUID reports.
+fn cr4_supported(model: CpuModel) -> u32 {
+    match model {
+        CpuModel::P6 => 0x97,
+        _ => 0,
+    }
+}
+
+/// The debug register an instruction names: DR4/DR5 are aliases of DR6/DR7, unless
+/// CR4.DE makes them undefined (#UD).
+fn dr_index(cpu: &Cpu, r: iced_x86::Register) -> Result<usize, Exception> {
+    const CR4_DE: u32 = 1 << 3;
+    let n = (r as usize).wrapping_sub(iced_x86::Register::DR0 as usize) & 7;
+    match n {
+        4 | 5 if cpu.cr.cr4 & CR4_DE != 0 => Err(Exception::invalid_opcode()),
+        4 | 5 => Ok(n + 2),
+        _ => Ok(n),
+    }
 }
 
 fn mov_from_dr(cpu: &mut Cpu, op: &Op) -> Exec {
     require_cpl0(cpu)?;
-    let v = cpu.dr[dr_index(op.op1_register())];
+    let v = cpu.dr[dr_index(cpu, op.op1_register())?];
     cpu.gpr[reg_index(op.op0_register())] = v;
     Ok(())
 }
@@ -174,7 +206,7 @@ fn mov_from_dr(cpu: &mut Cpu, op: &Op) -> Exec {
 fn mov_to_dr(cpu: &mut Cpu, op: &Op) -> Exec {
     require_cpl0(cpu)?;
     let v = cpu.gpr[reg_index(op.op1_register())];
-    cpu.dr[dr_index(op.op0_register())] = v;
+    cpu.dr[dr_index(cpu, op.op0_register())?] = v;
     Ok(())
 }
 
