@@ -127,6 +127,9 @@ impl Cpu {
             return Ok(self.mem.read_u8(a));
         }
         let lin = self.seg_check::<false>(seg, off, 1)?;
+        if self.debug_active {
+            self.watch(lin, 1, false);
+        }
         let phys = self.translate_access(lin, Access::Read)?;
         Ok(self.mem.read_u8(phys))
     }
@@ -140,6 +143,9 @@ impl Cpu {
             return Ok(lo | hi << 8);
         }
         let lin = self.seg_check::<false>(seg, off, 2)?;
+        if self.debug_active {
+            self.watch(lin, 2, false);
+        }
         if self.crosses_page(lin, 2) {
             return Ok(self.read_split(lin, 2)? as u16);
         }
@@ -150,6 +156,9 @@ impl Cpu {
     #[inline]
     pub fn read32(&mut self, seg: Seg, off: u32) -> Result<u32, Exception> {
         let lin = self.seg_check::<false>(seg, off, 4)?;
+        if self.debug_active {
+            self.watch(lin, 4, false);
+        }
         if self.crosses_page(lin, 4) {
             return self.read_split(lin, 4);
         }
@@ -165,6 +174,9 @@ impl Cpu {
             return Ok(());
         }
         let lin = self.seg_check::<true>(seg, off, 1)?;
+        if self.debug_active {
+            self.watch(lin, 1, true);
+        }
         let phys = self.translate_access(lin, Access::Write)?;
         self.mem.write_u8(phys, v);
         Ok(())
@@ -177,6 +189,9 @@ impl Cpu {
             return self.write8(seg, off.wrapping_add(1), (v >> 8) as u8);
         }
         let lin = self.seg_check::<true>(seg, off, 2)?;
+        if self.debug_active {
+            self.watch(lin, 2, true);
+        }
         if self.crosses_page(lin, 2) {
             return self.write_split(lin, 2, v as u32);
         }
@@ -188,6 +203,9 @@ impl Cpu {
     #[inline]
     pub fn write32(&mut self, seg: Seg, off: u32, v: u32) -> Exec {
         let lin = self.seg_check::<true>(seg, off, 4)?;
+        if self.debug_active {
+            self.watch(lin, 4, true);
+        }
         if self.crosses_page(lin, 4) {
             return self.write_split(lin, 4, v);
         }

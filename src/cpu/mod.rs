@@ -1,6 +1,7 @@
 //! The interpreter: CPU state, the decoded-block cache, instruction handlers, and the run loop.
 
 pub mod access;
+pub mod debug;
 pub mod decode;
 pub mod exception;
 pub mod exec;
@@ -40,9 +41,7 @@ pub enum Stop {
     TripleFault,
 }
 
-/// DR6 status: single step (BS) and task switch (BT).
-const DR6_BS: u32 = 1 << 14;
-const DR6_BT: u32 = 1 << 15;
+use debug::{DR6_BS, DR6_BT};
 
 pub struct Cpu {
     pub model: CpuModel,
@@ -74,6 +73,12 @@ pub struct Cpu {
     /// A task switch into a TSS with the T bit set: #DB is raised once the switching
     /// instruction completes.
     pub pending_task_trap: bool,
+    /// Some DR7 breakpoint is enabled: execution goes through the single-step path.
+    pub debug_active: bool,
+    /// Data breakpoints (DR6 B0–B3) hit by the current instruction.
+    pub pending_data_breakpoints: u32,
+    /// MOV SS / POP SS: the single-step trap waits for the next instruction.
+    pub inhibit_debug: bool,
     /// SYSENTER_CS, SYSENTER_ESP, SYSENTER_EIP MSRs.
     pub sysenter: [u32; 3],
     /// Set by handlers to end the run (e.g. a write to the debug-exit port).
@@ -117,6 +122,9 @@ impl Cpu {
             icount: 0,
             tsc_offset: 0,
             pending_task_trap: false,
+            debug_active: false,
+            pending_data_breakpoints: 0,
+            inhibit_debug: false,
             sysenter: [0; 3],
             stop: None,
             last_unimplemented: None,
@@ -172,6 +180,9 @@ impl Cpu {
         self.dr = [0; 8];
         self.dr[6] = 0xFFFF_0FF0;
         self.dr[7] = 0x400;
+        self.debug_active = false;
+        self.pending_data_breakpoints = 0;
+        self.pending_task_trap = false;
         self.halted = false;
         self.inhibit_interrupts = false;
         self.stop = None;
@@ -254,8 +265,9 @@ impl Cpu {
             if self.icount.saturating_add(fetch_faults) >= end {
                 return Stop::Budget;
             }
-            if self.eflags & Flags::TF.bits() != 0 {
-                // Single-step: one instruction, then the debug trap.
+            if self.eflags & (Flags::TF.bits() | Flags::RF.bits()) != 0 || self.debug_active {
+                // Single-step, breakpoints or a resume flag to clear: one instruction at a
+                // time through the checking path.
                 let before = self.icount;
                 let stop = self.run_single(cache);
                 if self.icount == before {
@@ -308,10 +320,12 @@ impl Cpu {
         }
     }
 
-    /// Delivers a #DB trap after an instruction completed, recording why in DR6.
+    /// Delivers a #DB trap after an instruction completed, recording why in DR6 (the
+    /// breakpoint bits B0–B3 describe this event only).
     fn debug_trap(&mut self, dr6_bits: u32) {
         self.pending_task_trap = false;
-        self.dr[6] |= dr6_bits;
+        self.pending_data_breakpoints = 0;
+        self.dr[6] = (self.dr[6] & !0xF) | dr6_bits;
         let eip = self.eip;
         if self.deliver_interrupt(exception::DB, eip, None).is_err() {
             self.stop = Some(Stop::TripleFault);
@@ -326,6 +340,22 @@ impl Cpu {
             return Stop::Halted;
         }
         let trap = self.eflags & Flags::TF.bits() != 0;
+        let resume = self.eflags & Flags::RF.bits() != 0;
+        if self.debug_active && !resume {
+            let linear = self.seg[Seg::Cs as usize].base.wrapping_add(self.eip);
+            let hits = self.instruction_breakpoints(linear);
+            if hits != 0 {
+                // An instruction breakpoint is a fault: nothing of the instruction ran.
+                self.dr[6] = (self.dr[6] & !0xF) | hits;
+                let eip = self.eip;
+                if self.deliver_interrupt(exception::DB, eip, None).is_err() {
+                    self.stop = Some(Stop::TripleFault);
+                }
+                return self.stop.take().unwrap_or(Stop::Budget);
+            }
+        }
+        self.inhibit_debug = false;
+        self.pending_data_breakpoints = 0;
         let op = match cache.lookup(self) {
             Ok(id) => cache.block(id).ops[0].clone(),
             Err(e) => {
@@ -339,8 +369,12 @@ impl Cpu {
         match r {
             Ok(()) => {
                 self.eip = self.next_eip;
-                let mut bits = 0;
-                if trap && !self.halted {
+                if resume {
+                    // RF suppresses instruction breakpoints for one instruction only.
+                    self.eflags &= !Flags::RF.bits();
+                }
+                let mut bits = self.pending_data_breakpoints;
+                if trap && !self.halted && !self.inhibit_debug {
                     bits |= DR6_BS;
                 }
                 if self.pending_task_trap {

@@ -596,6 +596,11 @@ impl Cpu {
         };
         self.enter_code_segment(cs, d, rpl, eip)?;
         self.write_flags_checked(flags, size32, cpl);
+        if cpl == 0 && size32 {
+            // Only IRETD at CPL 0 loads the virtual interrupt flags.
+            let virt = Flags::VIF.bits() | Flags::VIP.bits();
+            self.eflags = (self.eflags & !virt) | (flags & virt);
+        }
         match outer {
             Some((ss, esp, ssd)) => {
                 self.seg[Seg::Ss as usize] = ssd.to_segment(ss);

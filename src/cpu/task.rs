@@ -266,6 +266,9 @@ impl Cpu {
         tr.attrs |= 2;
         self.tr = tr;
         self.cr.cr0 |= Cr0::TS.bits();
+        // Local breakpoint enables belong to the old task.
+        self.dr[7] &= !super::debug::DR7_LOCAL;
+        self.update_debug_state();
 
         // Load the incoming task: from here on, faults belong to the new task.
         if new32 && self.paging() {

@@ -66,6 +66,7 @@ fn mov_to_sreg(cpu: &mut Cpu, op: &Op) -> Exec {
     cpu.load_seg(seg, v)?;
     if seg == Seg::Ss {
         cpu.inhibit_interrupts = true;
+        cpu.inhibit_debug = true;
     }
     Ok(())
 }

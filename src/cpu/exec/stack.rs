@@ -114,6 +114,7 @@ fn pop_sreg<const SIZE32: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
     cpu.gpr[ESP] = new_esp;
     if seg == Seg::Ss {
         cpu.inhibit_interrupts = true;
+        cpu.inhibit_debug = true;
     }
     Ok(())
 }

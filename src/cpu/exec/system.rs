@@ -196,8 +196,21 @@ fn dr_index(cpu: &Cpu, r: iced_x86::Register) -> Result<usize, Exception> {
     }
 }
 
+/// DR7.GD: any debug register access raises #DB (a fault) with DR6.BD, clearing GD so
+/// the handler can use the registers.
+fn general_detect(cpu: &mut Cpu) -> Exec {
+    use crate::cpu::debug::{DR6_BD, DR7_GD};
+    if cpu.dr[7] & DR7_GD != 0 {
+        cpu.dr[7] &= !DR7_GD;
+        cpu.dr[6] |= DR6_BD;
+        return Err(Exception::new(crate::cpu::exception::DB));
+    }
+    Ok(())
+}
+
 fn mov_from_dr(cpu: &mut Cpu, op: &Op) -> Exec {
     require_cpl0(cpu)?;
+    general_detect(cpu)?;
     let v = cpu.dr[dr_index(cpu, op.op1_register())?];
     cpu.gpr[reg_index(op.op0_register())] = v;
     Ok(())
@@ -205,8 +218,15 @@ fn mov_from_dr(cpu: &mut Cpu, op: &Op) -> Exec {
 
 fn mov_to_dr(cpu: &mut Cpu, op: &Op) -> Exec {
     require_cpl0(cpu)?;
+    general_detect(cpu)?;
     let v = cpu.gpr[reg_index(op.op1_register())];
-    cpu.dr[dr_index(cpu, op.op0_register())?] = v;
+    let n = dr_index(cpu, op.op0_register())?;
+    cpu.dr[n] = match n {
+        6 => v | crate::cpu::debug::DR6_FIXED,
+        7 => (v | crate::cpu::debug::DR7_FIXED) & !0xD800,
+        _ => v,
+    };
+    cpu.update_debug_state();
     Ok(())
 }
 
