@@ -60,6 +60,7 @@ const EXPECTED: &[&str] = &[
     "VME: STI with VIP set raises #GP(0)",
     "PVI: CLI/STI at CPL 3 change VIF",
     "a fault while delivering #GP becomes #DF(0)",
+    "a fault while delivering #UD (benign) is delivered alone: #NP(6*8+2)",
     "single-step traps, none right after MOV SS",
     "DR0 instruction breakpoint, resumed with RF",
     "DR1 data write breakpoint traps after the write",

@@ -1,10 +1,24 @@
-//! Interrupt and exception delivery. Real mode and V86-less operation use the interrupt
-//! vector table; protected-mode gates are added by the protected-mode work.
+//! Interrupt and exception delivery: the real-mode vector table, protected-mode gates
+//! (protected.rs, task.rs, v86.rs), and the double/triple fault rules.
 
 use super::exception::{self, Exception};
 use super::model::CpuModel;
 use super::state::{Flags, Seg};
 use super::Cpu;
+
+/// The double-fault rule: contributory then contributory, or #PF then contributory or
+/// #PF. Anything else is delivered as the second exception alone.
+fn makes_double_fault(first: u8, second: u8) -> bool {
+    let contributory = |v: u8| {
+        matches!(
+            v,
+            exception::DE | exception::TS | exception::NP | exception::SS | exception::GP
+        )
+    };
+    let pf = |v: u8| v == exception::PF;
+    (contributory(first) && contributory(second))
+        || (pf(first) && (contributory(second) || pf(second)))
+}
 
 impl Cpu {
     /// Delivers interrupt `vector` with `ret_eip` as the return address. On return CS:EIP
@@ -19,7 +33,12 @@ impl Cpu {
         match self.deliver_once(vector, ret_eip, error_code) {
             Ok(()) => Ok(()),
             Err(e) if vector == exception::DF => Err(e),
-            Err(_) => self.deliver_once(exception::DF, ret_eip, Some(0)),
+            Err(e) if makes_double_fault(vector, e.vector) => {
+                self.deliver_once(exception::DF, ret_eip, Some(0))
+            }
+            // A benign first event: the fault of its delivery is handled on its own
+            // (delivery faults are contributory or #PF, so this recursion is shallow).
+            Err(e) => self.deliver_interrupt(e.vector, ret_eip, e.error_code),
         }
     }
 

@@ -241,6 +241,19 @@ impl Cpu {
             return Err(Exception::ts(sel_error(sel)));
         }
         let new = self.read_task_state(&d)?;
+        // Probe everything the switch writes (the old TSS's dynamic fields, the new TSS's
+        // back link) so that a page fault there happens before any state changes.
+        let (first, last) = if is_tss32(self.tr.attrs as u8 & 0xF) {
+            (0x20, 0x5F)
+        } else {
+            (0x0E, 0x29)
+        };
+        self.translate_system(self.tr.base.wrapping_add(first), true)?;
+        self.translate_system(self.tr.base.wrapping_add(last), true)?;
+        if matches!(source, TaskSwitch::Call | TaskSwitch::Interrupt) {
+            self.translate_system(d.base(), true)?;
+            self.translate_system(d.base().wrapping_add(1), true)?;
+        }
 
         // Save the outgoing task.
         let old_sel = self.tr.selector;

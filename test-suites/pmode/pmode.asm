@@ -246,6 +246,7 @@ pm_start:
         TEST t_vme_vip, "VME: STI with VIP set raises #GP(0)"
         TEST t_pvi, "PVI: CLI/STI at CPL 3 change VIF"
         TEST t_double_fault, "a fault while delivering #GP becomes #DF(0)"
+        TEST t_benign_then_np, "a fault while delivering #UD (benign) is delivered alone: #NP(6*8+2)"
         TEST t_single_step, "single-step traps, none right after MOV SS"
         TEST t_exec_breakpoint, "DR0 instruction breakpoint, resumed with RF"
         TEST t_data_breakpoint, "DR1 data write breakpoint traps after the write"
@@ -1193,6 +1194,14 @@ t_double_fault:
         mov ax, 0x7F8
         mov ds, ax                      ; #GP(0x7F8) -> #NP(13*8+2) while delivering -> #DF
 .b1:    EXPECT 8, 0
+        xor eax, eax
+        ret
+
+t_benign_then_np:
+        and byte [IDT + 6 * 8 + 5], 0x7F        ; #UD gate not present
+        TRY .b1
+        ud2
+.b1:    EXPECT 11, 6 * 8 + 2
         xor eax, eax
         ret
 
