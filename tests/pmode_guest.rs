@@ -64,7 +64,8 @@ const EXPECTED: &[&str] = &[
     "single-step traps, none right after MOV SS",
     "DR0 instruction breakpoint, resumed with RF",
     "DR1 data write breakpoint traps after the write",
-    "CPUID leaf 1 reports VME, PSE, TSC, MSR, CX8, PGE and CMOV",
+    "SYSEXIT to ring 3 and SYSENTER back with the MSR-defined segments",
+    "CPUID leaf 1 reports VME, PSE, TSC, MSR, CX8, SEP, PGE and CMOV",
 ];
 
 #[test]

@@ -328,7 +328,7 @@ fn ends_block(i: &Instruction) -> bool {
     }
     match i.mnemonic() {
         Sti | Cli | Popf | Popfd | Hlt | Lss | Lmsw | Clts | Lgdt | Lidt | Lldt | Ltr | Invlpg
-        | Wrmsr | Out | Outsb | Outsw | Outsd | Wait | Rsm | Loadall => true,
+        | Wrmsr | Out | Outsb | Outsw | Outsd | Wait | Rsm | Loadall | Sysenter | Sysexit => true,
         Mov => {
             i.op0_kind() == OpKind::Register
                 && (i.op0_register() == Register::SS

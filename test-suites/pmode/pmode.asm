@@ -250,7 +250,8 @@ pm_start:
         TEST t_single_step, "single-step traps, none right after MOV SS"
         TEST t_exec_breakpoint, "DR0 instruction breakpoint, resumed with RF"
         TEST t_data_breakpoint, "DR1 data write breakpoint traps after the write"
-        TEST t_cpuid, "CPUID leaf 1 reports VME, PSE, TSC, MSR, CX8, PGE and CMOV"
+        TEST t_sysenter_sysexit, "SYSEXIT to ring 3 and SYSENTER back with the MSR-defined segments"
+        TEST t_cpuid, "CPUID leaf 1 reports VME, PSE, TSC, MSR, CX8, SEP, PGE and CMOV"
 
         mov esi, msg_plan
         call print
@@ -1275,11 +1276,50 @@ t_data_breakpoint:
         xor eax, eax
         ret
 
+t_sysenter_sysexit:
+        mov ecx, 0x174                  ; SYSENTER_CS: CS 0x08, SS 0x10; SYSEXIT 0x1B, 0x23
+        mov eax, SEL_CODE0
+        xor edx, edx
+        wrmsr
+        mov ecx, 0x175                  ; SYSENTER_ESP
+        mov eax, KSTACK0 - 0x100
+        wrmsr
+        mov ecx, 0x176                  ; SYSENTER_EIP
+        mov eax, .kernel
+        wrmsr
+        mov [R0 + 0x80], esp
+        mov ecx, USTACK
+        mov edx, .user
+        sysexit
+.user:  mov ebx, cs
+        mov esi, ss
+        mov edi, esp
+        sysenter
+.kernel:
+        mov ecx, cs
+        mov edx, ss
+        mov ebp, esp
+        mov esp, [R0 + 0x80]
+        cmp ebx, SEL_CODE3 | 3
+        ASSERT e
+        cmp esi, SEL_DATA3 | 3
+        ASSERT e
+        cmp edi, USTACK
+        ASSERT e
+        cmp ecx, SEL_CODE0
+        ASSERT e
+        cmp edx, SEL_DATA0
+        ASSERT e
+        cmp ebp, KSTACK0 - 0x100
+        ASSERT e
+        xor eax, eax
+        ret
+
 t_cpuid:
         mov eax, 1
         cpuid
-        and edx, 0x2 | 0x8 | 0x10 | 0x20 | 0x100 | 0x2000 | 0x8000
-        cmp edx, 0x2 | 0x8 | 0x10 | 0x20 | 0x100 | 0x2000 | 0x8000
+        and edx, 0x2 | 0x8 | 0x10 | 0x20 | 0x100 | 0x800 | 0x2000 | 0x8000
+        cmp edx, 0x2 | 0x8 | 0x10 | 0x20 | 0x100 | 0x800 | 0x2000 | 0x8000
         ASSERT e
         xor eax, eax
         ret

@@ -138,8 +138,9 @@ pub fn feature_edx(model: CpuModel) -> u32 {
     const VME: u32 = 1 << 1;
     const PSE: u32 = 1 << 3;
     const PGE: u32 = 1 << 13;
+    const SEP: u32 = 1 << 11;
     match model {
-        CpuModel::P6 => VME | PSE | TSC | MSR | CX8 | PGE | CMOV,
+        CpuModel::P6 => VME | PSE | TSC | MSR | CX8 | SEP | PGE | CMOV,
         _ => 0,
     }
 }

@@ -177,8 +177,9 @@ pub(crate) fn model_has(model: CpuModel, f: CpuidFeature) -> bool {
         F::INTEL286_ONLY => model == CpuModel::I286,
         F::INTEL386 => model >= CpuModel::I386,
         F::INTEL486 | F::CPUID => model >= CpuModel::I486,
-        // SEP is absent: the Pentium Pro (model 1) has no working SYSENTER/SYSEXIT.
-        F::TSC | F::CX8 | F::MSR | F::CMOV | F::PAUSE | F::MULTIBYTENOP => model >= CpuModel::P6,
+        F::TSC | F::CX8 | F::MSR | F::CMOV | F::PAUSE | F::MULTIBYTENOP | F::SEP => {
+            model >= CpuModel::P6
+        }
         _ => false,
     }
 }

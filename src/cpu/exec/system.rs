@@ -10,7 +10,7 @@ use super::operand::reg_index;
 use super::{set, set_all, Op, Table};
 use crate::cpu::exception::{Exception, Exec};
 use crate::cpu::model::CpuModel;
-use crate::cpu::state::{Cr0, TableReg};
+use crate::cpu::state::{Cr0, Flags, Seg, TableReg, ECX, EDX, ESP};
 use crate::cpu::Cpu;
 
 /// Current privilege level: 0 in real mode; protected mode takes it from CS.
@@ -450,9 +450,51 @@ fn arpl(cpu: &mut Cpu, op: &Op) -> Exec {
     Ok(())
 }
 
+/// SYSENTER: to ring 0 with flat segments derived from SYSENTER_CS (CS, then SS = CS + 8),
+/// EIP and ESP from the other two MSRs; VM, IF and RF are cleared.
+fn sysenter(cpu: &mut Cpu, _op: &Op) -> Exec {
+    let cs = cpu.sysenter[0] as u16 & 0xFFFC;
+    if !cpu.protected_mode() || cs == 0 {
+        return Err(Exception::gp(0));
+    }
+    cpu.eflags &= !(Flags::VM.bits() | Flags::IF.bits() | Flags::RF.bits());
+    cpu.seg[Seg::Cs as usize] = flat_segment(cs, 0x9B);
+    cpu.seg[Seg::Ss as usize] = flat_segment(cs + 8, 0x93);
+    cpu.gpr[ESP] = cpu.sysenter[1];
+    cpu.next_eip = cpu.sysenter[2];
+    Ok(())
+}
+
+/// SYSEXIT: from ring 0 to ring 3 with CS = SYSENTER_CS + 16, SS = + 24, EIP = EDX,
+/// ESP = ECX.
+fn sysexit(cpu: &mut Cpu, _op: &Op) -> Exec {
+    let cs = cpu.sysenter[0] as u16 & 0xFFFC;
+    if !cpu.protected_mode() || cpl(cpu) != 0 || cs == 0 {
+        return Err(Exception::gp(0));
+    }
+    cpu.seg[Seg::Cs as usize] = flat_segment((cs + 16) | 3, 0xFB);
+    cpu.seg[Seg::Ss as usize] = flat_segment((cs + 24) | 3, 0xF3);
+    cpu.gpr[ESP] = cpu.gpr[ECX];
+    cpu.next_eip = cpu.gpr[EDX];
+    Ok(())
+}
+
+/// The descriptor cache SYSENTER/SYSEXIT load: base 0, 4 GiB, 32-bit, the given access
+/// byte (the GDT is not read).
+fn flat_segment(selector: u16, access: u16) -> crate::cpu::Segment {
+    crate::cpu::Segment {
+        selector,
+        base: 0,
+        limit: u32::MAX,
+        attrs: access | 0xC000,
+    }
+}
+
 pub fn register(t: &mut Table) {
     use Code::*;
     set(t, Hlt, hlt);
+    set(t, Sysenter, sysenter);
+    set(t, Sysexitd, sysexit);
     set_all(t, &[Lgdt_m1632_16, Lgdt_m1632], lgdt);
     set_all(t, &[Lidt_m1632_16, Lidt_m1632], lidt);
     set_all(t, &[Sgdt_m1632_16, Sgdt_m1632], sgdt);
