@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# The README's test command: installs what the tests need (NASM, which assembles the guest
-# test programs in test-suites/) when it is missing, then runs every test in release mode.
+# The README's test command: installs what the tests need when it is missing (NASM, which
+# assembles the guest test programs in test-suites/, and mtools, which puts a DOS program
+# on a FreeDOS floppy copy), then runs every test in release mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v nasm >/dev/null; then
-    echo "== installing nasm (needed to assemble test-suites/)"
+missing=()
+command -v nasm >/dev/null || missing+=(nasm)
+command -v mcopy >/dev/null || missing+=(mtools)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "== installing ${missing[*]} (needed by the guest tests)"
     sudo_cmd=""
     [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
     $sudo_cmd apt-get update -qq
-    $sudo_cmd apt-get install -y -qq nasm >/dev/null
+    $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 cargo test --release "$@"

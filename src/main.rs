@@ -17,8 +17,24 @@ struct Cli {
 enum Command {
     /// Boot the machine: runs the firmware (default: the built-in demo ROM).
     Boot {
-        /// Disk image to boot (needs the PC devices, which are not implemented yet).
+        /// Disk image to boot: a floppy or hard disk by its size (with no image and no
+        /// --fda/--hda, the demo ROM runs).
         image: Option<PathBuf>,
+        /// Floppy image for drive A:.
+        #[arg(long, value_name = "IMAGE")]
+        fda: Option<PathBuf>,
+        /// Floppy image for drive B:.
+        #[arg(long, value_name = "IMAGE")]
+        fdb: Option<PathBuf>,
+        /// Hard disk image for drive C:.
+        #[arg(long, value_name = "IMAGE")]
+        hda: Option<PathBuf>,
+        /// Hard disk image for drive D:.
+        #[arg(long, value_name = "IMAGE")]
+        hdb: Option<PathBuf>,
+        /// First boot device: a (floppy) or c (hard disk).
+        #[arg(long, value_parser = ["a", "c"], default_value = "a")]
+        boot: String,
         /// Firmware image to run instead of the built-in one (mapped below 1 MiB and at the
         /// top of the address space).
         #[arg(long, value_name = "FILE")]
@@ -89,6 +105,11 @@ fn main() -> ExitCode {
             dump_state,
             no_reboot,
             trace,
+            fda,
+            fdb,
+            hda,
+            hdb,
+            boot,
         } => emu::machine::boot_cli(
             image.as_deref(),
             emu::machine::MachineConfig {
@@ -101,6 +122,9 @@ fn main() -> ExitCode {
                 dump_state,
                 no_reboot,
                 trace,
+                floppies: [fda, fdb],
+                hard_disks: [hda, hdb],
+                boot_hard_disk_first: boot == "c",
             },
         ),
         Command::TestSuite {

@@ -39,7 +39,9 @@ fn run_random(model: CpuModel, flat32: bool, seed: u64) {
         match cpu.run(2_000) {
             Stop::Budget => {}
             // Nothing can wake a halted CPU here; an exit or a triple fault ends the run.
-            Stop::Halted | Stop::Exit(_) | Stop::TripleFault => break,
+            Stop::Halted | Stop::Exit(_) | Stop::TripleFault | Stop::Reset | Stop::BiosCall => {
+                break
+            }
         }
         let ran = cpu.icount - before;
         assert!(ran > 0, "no progress at {:#x}", cpu.eip);
@@ -237,7 +239,12 @@ fn ten_million_random_instructions_across_modes() {
             // Budgets of a few thousand instructions: random code soon loses control of
             // the machine state, and a fresh start covers more of the mode's rules.
             match cpu.run(20_000) {
-                Stop::Budget | Stop::Halted | Stop::Exit(_) | Stop::TripleFault => {}
+                Stop::Budget
+                | Stop::Halted
+                | Stop::Exit(_)
+                | Stop::TripleFault
+                | Stop::Reset
+                | Stop::BiosCall => {}
             }
             executed += cpu.icount - before;
         }

@@ -39,6 +39,10 @@ pub enum Stop {
     Exit(i32),
     /// An exception could not be delivered (triple fault): the machine must reset.
     TripleFault,
+    /// The guest asked for a system reset (port 0x92, the keyboard controller).
+    Reset,
+    /// A built-in BIOS stub asked for a service (the machine performs it and resumes).
+    BiosCall,
 }
 
 use debug::{DR6_BS, DR6_BT};

@@ -2,6 +2,17 @@
 
 pub mod debug;
 
+/// A port write that needs more than the bus: the CPU acts on it before the next instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BusRequest {
+    /// The A20 gate opened or closed (port 0x92, the 8042 output port).
+    A20(bool),
+    /// A system reset (port 0x92 bit 0, 8042 pulse, triple-fault-free reboot).
+    Reset,
+    /// A ROM stub of the built-in BIOS asks the emulator to perform a service.
+    BiosCall,
+}
+
 /// What the CPU calls for IN/OUT. The PC's bus routes ports to devices; tests use
 /// [`debug::DebugPorts`].
 pub trait PortBus {
@@ -9,12 +20,22 @@ pub trait PortBus {
     fn read(&mut self, port: u16, size: u8) -> u32;
     /// Writes `size` bytes (1, 2 or 4) of `value` to `port`.
     fn write(&mut self, port: u16, size: u8, value: u32);
+    /// Called before each port access with the CPU's instruction count, so devices see
+    /// the virtual time of the access.
+    fn tick(&mut self, _icount: u64) {}
     /// An exit requested by the guest (isa-debug-exit), as the process exit code.
     fn exit_request(&self) -> Option<i32> {
         None
     }
+    /// A request raised by the last write (A20, reset, BIOS call).
+    fn take_request(&mut self) -> Option<BusRequest> {
+        None
+    }
     /// Lets callers reach a concrete bus (tests reading the debug console).
     fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
         None
     }
 }

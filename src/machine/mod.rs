@@ -1,10 +1,15 @@
-//! Builds a machine from options and runs it. Today the machine is a CPU, RAM, a firmware
-//! image and the debug ports; the PC devices and the built-in BIOS will be wired here.
+//! Builds a PC from options and runs it: the CPU, RAM, the devices on the port bus, the
+//! firmware (the built-in BIOS when disks are attached, the demo ROM when nothing is, or a
+//! user's ROM), and the run loop that schedules virtual time, delivers interrupts and hands
+//! BIOS service calls to the Rust BIOS.
 
 use std::path::PathBuf;
 
+use crate::bios::{After, Bios, BootDevice};
 use crate::cpu::{Cpu, CpuModel, Stop};
-use crate::io::debug::DebugPorts;
+use crate::devices::PcBus;
+use crate::io::OpenBus;
+use crate::storage::{Disk, MediaKind};
 use crate::{Error, Result};
 
 mod trace;
@@ -33,6 +38,12 @@ pub struct MachineConfig {
     pub no_reboot: bool,
     /// Write an instruction trace to this file (slow: steps one instruction at a time).
     pub trace: Option<PathBuf>,
+    /// Floppy images for drives A: and B:.
+    pub floppies: [Option<PathBuf>; 2],
+    /// Hard disk images for drives C: and D:.
+    pub hard_disks: [Option<PathBuf>; 2],
+    /// Boot from the hard disk before the floppy.
+    pub boot_hard_disk_first: bool,
 }
 
 impl Default for MachineConfig {
@@ -47,6 +58,9 @@ impl Default for MachineConfig {
             dump_state: false,
             no_reboot: false,
             trace: None,
+            floppies: [None, None],
+            hard_disks: [None, None],
+            boot_hard_disk_first: false,
         }
     }
 }
@@ -62,35 +76,75 @@ pub enum Outcome {
     InstructionLimit,
     /// A triple fault with `no_reboot` set.
     TripleFault,
+    /// The BIOS found nothing to boot.
+    NoBootDevice(String),
 }
 
 pub struct Machine {
     pub cpu: Cpu,
     config: MachineConfig,
     tracer: Option<trace::Tracer>,
+    /// The built-in BIOS and its disks (None when running a user's or the demo ROM).
+    pub bios: Option<Bios>,
+}
+
+/// Runs `f` with the CPU and the PC bus it owns, borrowed separately.
+pub fn with_bus<R>(cpu: &mut Cpu, f: impl FnOnce(&mut Cpu, &mut PcBus) -> R) -> R {
+    let mut io = std::mem::replace(&mut cpu.io, Box::new(OpenBus));
+    let r = {
+        let bus = io
+            .as_any_mut()
+            .and_then(|a| a.downcast_mut::<PcBus>())
+            .expect("the machine's bus is a PcBus");
+        f(cpu, bus)
+    };
+    cpu.io = io;
+    r
 }
 
 impl Machine {
     pub fn new(config: MachineConfig) -> Result<Machine> {
-        let image = match &config.bios {
-            Some(path) => std::fs::read(path).map_err(|e| Error::io(path, e))?,
-            None => DEMO_ROM.to_vec(),
-        };
         if !(1..=4096).contains(&config.ram_mib) {
             return Err(Error::Usage(format!(
                 "memory size {} MiB out of range (1..=4096)",
                 config.ram_mib
             )));
         }
-        let mut ports = DebugPorts::new();
-        ports.echo = config.echo_console;
-        ports.log_post = config.post_codes;
+        let open = |p: &Option<PathBuf>, kind: MediaKind| -> Result<Option<Disk>> {
+            p.as_ref().map(|p| Disk::open(p, Some(kind))).transpose()
+        };
+        let floppies = [
+            open(&config.floppies[0], MediaKind::Floppy)?,
+            open(&config.floppies[1], MediaKind::Floppy)?,
+        ];
+        let hard_disks = [
+            open(&config.hard_disks[0], MediaKind::HardDisk)?,
+            open(&config.hard_disks[1], MediaKind::HardDisk)?,
+        ];
+        let has_disks = floppies
+            .iter()
+            .chain(hard_disks.iter())
+            .any(|d| d.is_some());
+        let (image, name) = match &config.bios {
+            Some(path) => (
+                std::fs::read(path).map_err(|e| Error::io(path, e))?,
+                path.clone(),
+            ),
+            None if has_disks => (crate::bios::BIOS_ROM.to_vec(), "roms/bios.bin".into()),
+            None => (DEMO_ROM.to_vec(), "roms/demo.bin".into()),
+        };
         let ram = config.ram_mib as usize * 1024 * 1024;
-        let mut cpu = Cpu::with_bus(config.cpu, ram, Box::new(ports));
-        let name = config
-            .bios
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("roms/demo.bin"));
+        let start_secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let mut bus = PcBus::new(start_secs, ram as u64);
+        // With the built-in BIOS the serial console (COM1) is the guest's stdout; port 0xE9
+        // is still recorded but only echoed for firmware images, which have no other output.
+        bus.debug.echo = config.echo_console && !(config.bios.is_none() && has_disks);
+        bus.debug.log_post = config.post_codes;
+        bus.uarts[0].echo = config.echo_console;
+        let mut cpu = Cpu::with_bus(config.cpu, ram, Box::new(bus));
         cpu.mem
             .load_rom(&image)
             .map_err(|msg| Error::format(name, msg))?;
@@ -99,10 +153,18 @@ impl Machine {
             Some(path) => Some(trace::Tracer::create(path).map_err(|e| Error::io(path, e))?),
             None => None,
         };
+        let bios = (config.bios.is_none() && has_disks).then(|| {
+            let mut b = Bios::new(floppies, hard_disks);
+            if config.boot_hard_disk_first {
+                b.boot_order = vec![BootDevice::HardDisk, BootDevice::Floppy];
+            }
+            b
+        });
         Ok(Machine {
             cpu,
             config,
             tracer,
+            bios,
         })
     }
 
@@ -114,6 +176,32 @@ impl Machine {
             if left == 0 {
                 return Outcome::InstructionLimit;
             }
+            // Between slices: time, interrupts, and a halted CPU waiting for one.
+            let (budget, idle) = with_bus(&mut self.cpu, |cpu, bus| {
+                bus.sync(cpu.icount);
+                if cpu.halted && cpu.interrupts_enabled() && !bus.pic.pending() {
+                    // Nothing to do until the next timer event: jump there.
+                    if let Some(ns) = bus.next_event_ns() {
+                        bus.skip_to(ns, cpu.icount);
+                    }
+                }
+                if bus.pic.pending() && cpu.can_take_interrupt() {
+                    let vector = bus.pic.acknowledge();
+                    cpu.halted = false;
+                    let eip = cpu.eip;
+                    if cpu.deliver_interrupt(vector, eip, None).is_err() {
+                        cpu.stop = Some(Stop::TripleFault);
+                    }
+                }
+                let until = bus.instructions_until_event().unwrap_or(SLICE);
+                (
+                    until.clamp(1, SLICE),
+                    cpu.halted && !cpu.interrupts_enabled(),
+                )
+            });
+            if idle {
+                return Outcome::Halted;
+            }
             let stop = match &mut self.tracer {
                 Some(t) => {
                     // A failed trace write ends tracing, not the run.
@@ -122,44 +210,104 @@ impl Machine {
                     }
                     self.cpu.step()
                 }
-                None => self.cpu.run(left.min(SLICE)),
+                None => self.cpu.run(left.min(budget)),
             };
             match stop {
                 Stop::Budget => {}
                 Stop::Exit(code) => return Outcome::Exit(code),
-                // No device can raise an interrupt yet, so any HLT is final.
-                Stop::Halted => return Outcome::Halted,
+                Stop::Halted => {
+                    // Woken by the next interrupt, if one can come.
+                    let hopeless = with_bus(&mut self.cpu, |cpu, bus| {
+                        !cpu.interrupts_enabled()
+                            || (bus.next_event_ns().is_none() && !bus.pic.pending())
+                    });
+                    if hopeless {
+                        return Outcome::Halted;
+                    }
+                }
                 Stop::TripleFault if self.config.no_reboot => return Outcome::TripleFault,
-                Stop::TripleFault => {
-                    eprintln!(
-                        "emu: triple fault at {:04x}:{:08x}; resetting the CPU",
-                        self.cpu.seg[crate::cpu::Seg::Cs as usize].selector,
-                        self.cpu.eip
-                    );
+                Stop::TripleFault | Stop::Reset => {
+                    if stop == Stop::TripleFault {
+                        eprintln!(
+                            "emu: triple fault at {:04x}:{:08x}; resetting the CPU",
+                            self.cpu.seg[crate::cpu::Seg::Cs as usize].selector,
+                            self.cpu.eip
+                        );
+                    }
                     self.cpu.reset();
+                }
+                Stop::BiosCall => {
+                    if let Some(bios) = self.bios.as_mut() {
+                        let after = with_bus(&mut self.cpu, |cpu, bus| bios.service(cpu, bus));
+                        if let After::NoBoot(msg) = after {
+                            return Outcome::NoBootDevice(msg);
+                        }
+                    }
                 }
             }
         }
     }
 
+    /// The PC bus (devices), for inspection.
+    pub fn bus(&self) -> &PcBus {
+        self.cpu
+            .io
+            .as_any()
+            .and_then(|a| a.downcast_ref::<PcBus>())
+            .expect("the machine's bus is a PcBus")
+    }
+
+    /// The 80x25 text screen at B8000 as lines of text (trailing blanks trimmed).
+    pub fn text_screen(&self) -> Vec<String> {
+        (0..25u32)
+            .map(|row| {
+                let line: String = (0..80u32)
+                    .map(|col| {
+                        let c = self.cpu.mem.read_u8(0xB8000 + (row * 80 + col) * 2);
+                        if (0x20..0x7F).contains(&c) {
+                            c as char
+                        } else {
+                            ' '
+                        }
+                    })
+                    .collect();
+                line.trim_end().to_string()
+            })
+            .collect()
+    }
+
     /// Bytes the guest wrote to the debug console.
     pub fn console(&self) -> &[u8] {
-        self.cpu
-            .debug_ports()
-            .map(|p| &p.console[..])
-            .unwrap_or(&[])
+        &self.bus().debug.console
     }
 }
 
 /// `emu boot`: runs the machine and returns the process exit code.
-pub fn boot_cli(image: Option<&std::path::Path>, config: MachineConfig) -> Result<u8> {
+pub fn boot_cli(image: Option<&std::path::Path>, mut config: MachineConfig) -> Result<u8> {
     if let Some(path) = image {
-        std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-        return Err(Error::Usage(format!(
-            "{}: booting disk images needs the PC devices, which are not implemented yet; \
-             run `emu boot` for the demo or `emu boot --bios FILE` for a firmware image",
-            path.display()
-        )));
+        // The image goes where its size and content say: floppy, hard disk or CD-ROM.
+        let disk = Disk::open(path, None)?;
+        match disk.kind {
+            MediaKind::Floppy if config.floppies[0].is_none() => {
+                config.floppies[0] = Some(path.to_path_buf())
+            }
+            MediaKind::HardDisk if config.hard_disks[0].is_none() => {
+                config.hard_disks[0] = Some(path.to_path_buf());
+                config.boot_hard_disk_first |= config.floppies[0].is_none();
+            }
+            MediaKind::CdRom => {
+                return Err(Error::Usage(format!(
+                    "{}: booting CD-ROM images is not implemented yet",
+                    path.display()
+                )))
+            }
+            _ => {
+                return Err(Error::Usage(format!(
+                    "{}: that drive is already given by --fda/--hda",
+                    path.display()
+                )))
+            }
+        }
     }
     let mut machine = Machine::new(config)?;
     let start = std::time::Instant::now();
@@ -171,6 +319,12 @@ pub fn boot_cli(image: Option<&std::path::Path>, config: MachineConfig) -> Resul
     let eip = machine.cpu.eip;
     if machine.config.dump_state {
         eprintln!("{}", machine.cpu.state_dump());
+        if machine.bios.is_some() {
+            eprintln!("text screen:");
+            for line in machine.text_screen() {
+                eprintln!("|{line}");
+            }
+        }
     }
     let code = match outcome {
         Outcome::Exit(code) => {
@@ -191,6 +345,10 @@ pub fn boot_cli(image: Option<&std::path::Path>, config: MachineConfig) -> Resul
             eprintln!(
                 "emu: triple fault at {cs:04x}:{eip:08x} after {n} instructions (--no-reboot)"
             );
+            1
+        }
+        Outcome::NoBootDevice(msg) => {
+            eprintln!("emu: {msg}");
             1
         }
     };
@@ -279,25 +437,26 @@ mod tests {
         let _ = std::fs::remove_file(&path);
     }
 
+    /// The committed ROM binaries are what their sources assemble to (NASM is installed by
+    /// scripts/test.sh, so this is checked wherever the tests run).
     #[test]
-    fn committed_demo_binary_matches_its_source() {
+    fn committed_rom_binaries_match_their_sources() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("roms");
-        let out = std::env::temp_dir().join(format!("emu-demo-{}.bin", std::process::id()));
-        let status = std::process::Command::new("nasm")
-            .args(["-f", "bin", "-o"])
-            .arg(&out)
-            .arg(dir.join("demo.asm"))
-            .status();
-        match status {
-            Ok(s) if s.success() => {
-                let built = std::fs::read(&out).unwrap();
-                let _ = std::fs::remove_file(&out);
-                assert!(
-                    built == DEMO_ROM,
-                    "roms/demo.bin is stale: rebuild it from demo.asm"
-                );
-            }
-            _ => println!("skipping: nasm not installed"),
+        for (source, committed) in [("demo.asm", DEMO_ROM), ("bios.asm", crate::bios::BIOS_ROM)] {
+            let out = std::env::temp_dir().join(format!("emu-{}-{source}.bin", std::process::id()));
+            let status = std::process::Command::new("nasm")
+                .args(["-f", "bin", "-o"])
+                .arg(&out)
+                .arg(dir.join(source))
+                .status()
+                .expect("nasm is needed to check roms/ (apt-get install nasm)");
+            assert!(status.success(), "nasm failed on roms/{source}");
+            let built = std::fs::read(&out).unwrap();
+            let _ = std::fs::remove_file(&out);
+            assert!(
+                built == committed,
+                "roms/{source}: the .bin is stale, rebuild it"
+            );
         }
     }
 }

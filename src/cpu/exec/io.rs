@@ -6,6 +6,7 @@ use super::{set_all, Op, Table};
 use crate::cpu::exception::{Exception, Exec};
 use crate::cpu::state::{EAX, EDX};
 use crate::cpu::{Cpu, Stop};
+use crate::io::BusRequest;
 
 /// I/O permission: always granted in real mode and when CPL <= IOPL. Otherwise (and always
 /// in V86 mode) every bit of the TSS I/O permission bitmap covering the accessed ports must
@@ -46,6 +47,25 @@ fn read_system8(cpu: &mut Cpu, addr: u32) -> Result<u8, Exception> {
     Ok(cpu.mem.read_u8(phys))
 }
 
+/// Acts on what a port write asked for beyond the bus: exit, A20, reset, BIOS call.
+pub fn after_port_write(cpu: &mut Cpu) {
+    if let Some(code) = cpu.io.exit_request() {
+        cpu.stop = Some(Stop::Exit(code));
+    }
+    match cpu.io.take_request() {
+        None => {}
+        Some(BusRequest::A20(on)) if cpu.mem.a20() != on => {
+            cpu.mem.set_a20(on);
+            // Decoded blocks are keyed by address; the alias they saw has changed.
+            cpu.flush_decode_cache();
+            cpu.flush_tlb(false);
+        }
+        Some(BusRequest::A20(_)) => {}
+        Some(BusRequest::Reset) => cpu.stop = Some(Stop::Reset),
+        Some(BusRequest::BiosCall) => cpu.stop = Some(Stop::BiosCall),
+    }
+}
+
 fn port_of(cpu: &Cpu, op: &Op, n: u32) -> u16 {
     if op.op_kind(n) == OpKind::Immediate8 {
         op.immediate8() as u16
@@ -57,6 +77,7 @@ fn port_of(cpu: &Cpu, op: &Op, n: u32) -> u16 {
 fn in_<const SIZE: u32>(cpu: &mut Cpu, op: &Op) -> Exec {
     let port = port_of(cpu, op, 1);
     check_io_permission(cpu, port, SIZE)?;
+    cpu.io.tick(cpu.icount);
     let v = cpu.io.read(port, SIZE as u8);
     match SIZE {
         1 => cpu.set_reg8(0, v as u8),
@@ -74,10 +95,9 @@ fn out<const SIZE: u32>(cpu: &mut Cpu, op: &Op) -> Exec {
         2 => 0xFFFF,
         _ => u32::MAX,
     };
+    cpu.io.tick(cpu.icount);
     cpu.io.write(port, SIZE as u8, cpu.gpr[EAX] & mask);
-    if let Some(code) = cpu.io.exit_request() {
-        cpu.stop = Some(Stop::Exit(code));
-    }
+    after_port_write(cpu);
     Ok(())
 }
 

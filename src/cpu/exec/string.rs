@@ -162,6 +162,7 @@ fn iterate(
             r.counted = 2;
             access!(di, read_n(cpu, size, Seg::Es, di).map(|_| ()));
             r.di = r.di.wrapping_sub(delta);
+            cpu.io.tick(cpu.icount);
             let v = cpu.io.read(port, size as u8);
             r.counted = 2;
             access!(di, write_n(cpu, size, Seg::Es, di, v));
@@ -169,7 +170,9 @@ fn iterate(
         Kind::Outs => {
             let port = cpu.gpr[EDX] as u16;
             let v = access!(si, read_n(cpu, size, src, si));
+            cpu.io.tick(cpu.icount);
             cpu.io.write(port, size as u8, v);
+            super::io::after_port_write(cpu);
         }
     }
     Ok(())

@@ -1,0 +1,201 @@
+//! INT 13h: floppy and hard disk services on the attached images — reset, status, CHS
+//! read/write/verify, drive parameters, drive type, disk change, and the EDD extensions
+//! (41h-44h, 47h, 48h) with LBA packets.
+
+use super::{ah, al, bx, cx, dx, read_block, set_ah, set_al, set_cf, set_reg16, write_block, Bios};
+use crate::cpu::state::{Seg, EBX, ECX, EDX, ESI};
+use crate::cpu::Cpu;
+use crate::devices::PcBus;
+use crate::storage::{Disk, SECTOR};
+
+const OK: u8 = 0x00;
+const BAD_COMMAND: u8 = 0x01;
+const SECTOR_NOT_FOUND: u8 = 0x04;
+const WRITE_PROTECTED: u8 = 0x03;
+const NO_MEDIA: u8 = 0x80;
+
+fn drive_mut(bios: &mut Bios, dl: u8) -> Option<&mut Disk> {
+    match dl {
+        0x00 | 0x01 => bios.floppies[dl as usize].as_mut(),
+        0x80 | 0x81 => bios.hard_disks[(dl - 0x80) as usize].as_mut(),
+        _ => None,
+    }
+}
+
+fn finish(bios: &mut Bios, cpu: &mut Cpu, dl: u8, status: u8) {
+    bios.last_status[(dl >= 0x80) as usize] = status;
+    set_ah(cpu, status);
+    set_cf(cpu, status != OK);
+    if dl >= 0x80 {
+        super::wr8(cpu, 0x40, 0x74, status);
+    } else {
+        super::wr8(cpu, 0x40, 0x41, status);
+    }
+}
+
+/// Reads or writes `count` sectors from `lba` at ES:BX. Returns the status and how many
+/// sectors were transferred.
+fn transfer(
+    disk: &mut Disk,
+    cpu: &mut Cpu,
+    write: bool,
+    lba: u64,
+    count: u16,
+    seg: u16,
+    off: u16,
+) -> (u8, u16) {
+    let mut buf = [0u8; SECTOR];
+    for i in 0..count {
+        let l = lba + i as u64;
+        if l >= disk.sectors {
+            return (SECTOR_NOT_FOUND, i);
+        }
+        // Linear addressing: a transfer may run past the end of the 64 KiB segment.
+        let lin = ((seg as u32) << 4) + off as u32 + i as u32 * SECTOR as u32;
+        let (seg, o) = ((lin >> 4) as u16, (lin & 0xF) as u16);
+        if write {
+            read_block(cpu, seg, o, &mut buf);
+            if disk.write(l, &buf).is_err() {
+                return (WRITE_PROTECTED, i);
+            }
+        } else {
+            if disk.read(l, &mut buf).is_err() {
+                return (SECTOR_NOT_FOUND, i);
+            }
+            write_block(cpu, seg, o, &buf);
+        }
+    }
+    (OK, count)
+}
+
+pub fn int13(bios: &mut Bios, cpu: &mut Cpu, _bus: &mut PcBus) {
+    let dl = dx(cpu) as u8;
+    let function = ah(cpu);
+    if function == 0x01 {
+        let s = bios.last_status[(dl >= 0x80) as usize];
+        set_ah(cpu, s);
+        set_cf(cpu, s != OK);
+        return;
+    }
+    if function == 0x08 && dl < 0x80 && drive_mut(bios, dl).is_none() && dl < 2 {
+        // Parameters of an empty floppy drive: report the drive count anyway.
+        let n = bios.floppies.iter().filter(|d| d.is_some()).count() as u8;
+        set_reg16(cpu, EDX, n as u16);
+        set_reg16(cpu, ECX, 0);
+        finish(bios, cpu, dl, OK);
+        return;
+    }
+    let Some(disk) = drive_mut(bios, dl) else {
+        if function == 0x15 {
+            set_ah(cpu, 0);
+            set_cf(cpu, false);
+            return;
+        }
+        finish(bios, cpu, dl, NO_MEDIA);
+        return;
+    };
+    let g = disk.geometry;
+    let status = match function {
+        0x00 | 0x0D => OK,
+        0x02..=0x04 => {
+            let (c, d) = (cx(cpu), dx(cpu));
+            let cyl = (c >> 8) as u32 | ((c & 0xC0) as u32) << 2;
+            let sec = (c & 0x3F) as u32;
+            let head = (d >> 8) as u32;
+            let count = al(cpu) as u16;
+            match disk.chs_to_lba(cyl, head, sec) {
+                None => {
+                    set_al(cpu, 0);
+                    SECTOR_NOT_FOUND
+                }
+                Some(lba) if function == 0x04 => {
+                    let ok = lba + count as u64 <= disk.sectors;
+                    if ok {
+                        OK
+                    } else {
+                        SECTOR_NOT_FOUND
+                    }
+                }
+                Some(lba) => {
+                    let es = cpu.seg[Seg::Es as usize].selector;
+                    let (st, done) = transfer(disk, cpu, function == 0x03, lba, count, es, bx(cpu));
+                    set_al(cpu, done as u8);
+                    st
+                }
+            }
+        }
+        0x08 => {
+            let maxc = g.cylinders.saturating_sub(1).min(1023);
+            let cl = (g.sectors & 0x3F) as u16 | ((maxc >> 2) & 0xC0) as u16;
+            set_reg16(cpu, ECX, ((maxc & 0xFF) as u16) << 8 | cl);
+            let count = if dl >= 0x80 {
+                bios.hard_disks.iter().filter(|d| d.is_some()).count()
+            } else {
+                bios.floppies.iter().filter(|d| d.is_some()).count()
+            } as u16;
+            set_reg16(cpu, EDX, ((g.heads - 1) as u16) << 8 | count);
+            if dl < 0x80 {
+                let t = drive_mut(bios, dl).map(|d| d.floppy_type).unwrap_or(4);
+                cpu.gpr[EBX] = (cpu.gpr[EBX] & !0xFF) | t as u32;
+                // ES:DI -> the diskette parameter table.
+                let dpt = super::rd16(cpu, 0, 0x1E * 4);
+                cpu.load_seg_real(Seg::Es, 0xF000);
+                set_reg16(cpu, crate::cpu::state::EDI, dpt);
+            }
+            OK
+        }
+        0x15 => {
+            if dl < 0x80 {
+                set_ah(cpu, 0x02); // floppy with change-line support
+            } else {
+                let n = disk.sectors as u32;
+                set_ah(cpu, 0x03);
+                set_reg16(cpu, ECX, (n >> 16) as u16);
+                set_reg16(cpu, EDX, n as u16);
+            }
+            set_cf(cpu, false);
+            return;
+        }
+        0x16 => OK, // the medium never changes under the guest
+        0x41 if bx(cpu) == 0x55AA => {
+            set_reg16(cpu, EBX, 0xAA55);
+            set_ah(cpu, 0x21); // EDD 1.1
+            set_reg16(cpu, ECX, 0x0001); // packet functions
+            set_cf(cpu, false);
+            return;
+        }
+        0x42 | 0x43 => {
+            let ds = cpu.seg[Seg::Ds as usize].selector;
+            let si = cpu.gpr[ESI] as u16;
+            let mut packet = [0u8; 16];
+            read_block(cpu, ds, si, &mut packet);
+            let count = u16::from_le_bytes([packet[2], packet[3]]);
+            let off = u16::from_le_bytes([packet[4], packet[5]]);
+            let seg = u16::from_le_bytes([packet[6], packet[7]]);
+            let lba = u64::from_le_bytes(packet[8..16].try_into().unwrap());
+            let (st, done) = transfer(disk, cpu, function == 0x43, lba, count, seg, off);
+            super::wr16(cpu, ds, si.wrapping_add(2), done);
+            st
+        }
+        0x44 | 0x47 => OK,
+        0x48 => {
+            let ds = cpu.seg[Seg::Ds as usize].selector;
+            let si = cpu.gpr[ESI] as u16;
+            let mut p = [0u8; 26];
+            p[0..2].copy_from_slice(&26u16.to_le_bytes());
+            p[2..4].copy_from_slice(&2u16.to_le_bytes()); // CHS information valid
+            p[4..8].copy_from_slice(&g.cylinders.to_le_bytes());
+            p[8..12].copy_from_slice(&g.heads.to_le_bytes());
+            p[12..16].copy_from_slice(&g.sectors.to_le_bytes());
+            p[16..24].copy_from_slice(&disk.sectors.to_le_bytes());
+            p[24..26].copy_from_slice(&(SECTOR as u16).to_le_bytes());
+            write_block(cpu, ds, si, &p);
+            OK
+        }
+        _ => {
+            bios.unimplemented(cpu, 0x13);
+            BAD_COMMAND
+        }
+    };
+    finish(bios, cpu, dl, status);
+}

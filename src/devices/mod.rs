@@ -1,0 +1,233 @@
+//! The PC's devices and the port bus that routes I/O to them.
+//!
+//! Each device keeps its state in a plain struct (pic.rs, pit.rs, ...). `PcBus` owns them,
+//! keeps virtual time (derived from the CPU's instruction count, so runs are reproducible),
+//! turns device outputs into IRQ lines on the PIC, and tells the CPU about requests that
+//! reach beyond the bus (A20, reset, BIOS service calls).
+
+pub mod cmos;
+pub mod kbc;
+pub mod pic;
+pub mod pit;
+pub mod uart;
+
+use crate::io::debug::DebugPorts;
+use crate::io::{BusRequest, PortBus};
+
+/// The port a ROM stub of the built-in BIOS writes to hand a service call to the emulator.
+pub const BIOS_SERVICE_PORT: u16 = 0xE7;
+
+/// COM1-COM4 base ports and IRQs.
+const UART_PORTS: [(u16, u8); 4] = [(0x3F8, 4), (0x2F8, 3), (0x3E8, 4), (0x2E8, 3)];
+
+pub struct PcBus {
+    pub pic: pic::Pic,
+    pub pit: pit::Pit,
+    pub cmos: cmos::Cmos,
+    pub kbc: kbc::Kbc,
+    pub uarts: [uart::Uart; 4],
+    pub debug: DebugPorts,
+    /// Virtual time: `base_ns` at instruction count `base_icount`, then `ns_per_instr`.
+    base_ns: u64,
+    base_icount: u64,
+    pub ns_per_instr: u64,
+    now_ns: u64,
+    request: Option<BusRequest>,
+    /// VGA register file stand-in: the index/data pairs software pokes (CRTC cursor...).
+    vga_regs: [u8; 0x20],
+    crtc_index: u8,
+    crtc: [u8; 0x40],
+    retrace_toggle: bool,
+}
+
+impl PcBus {
+    pub fn new(start_secs: u64, ram_bytes: u64) -> PcBus {
+        let mut cmos = cmos::Cmos::new(start_secs);
+        cmos.set_memory(ram_bytes);
+        PcBus {
+            pic: pic::Pic::default(),
+            pit: pit::Pit::default(),
+            cmos,
+            kbc: kbc::Kbc::default(),
+            uarts: Default::default(),
+            debug: DebugPorts::new(),
+            base_ns: 0,
+            base_icount: 0,
+            ns_per_instr: 10,
+            now_ns: 0,
+            request: None,
+            vga_regs: [0; 0x20],
+            crtc_index: 0,
+            crtc: [0; 0x40],
+            retrace_toggle: false,
+        }
+    }
+
+    pub fn now_ns(&self) -> u64 {
+        self.now_ns
+    }
+
+    fn pit_now(&self) -> u64 {
+        pit::ns_to_ticks(self.now_ns)
+    }
+
+    /// Moves virtual time to instruction count `icount`.
+    pub fn sync(&mut self, icount: u64) {
+        let t = self.base_ns + icount.saturating_sub(self.base_icount) * self.ns_per_instr;
+        self.now_ns = self.now_ns.max(t);
+        self.update_irqs();
+    }
+
+    /// Jumps virtual time forward to `ns` (an idle CPU waiting in HLT).
+    pub fn skip_to(&mut self, ns: u64, icount: u64) {
+        self.now_ns = self.now_ns.max(ns);
+        self.base_ns = self.now_ns;
+        self.base_icount = icount;
+        self.update_irqs();
+    }
+
+    /// When the next timer interrupt is due, in virtual nanoseconds.
+    pub fn next_event_ns(&self) -> Option<u64> {
+        self.pit.next_irq0(self.pit_now()).map(pit::ticks_to_ns)
+    }
+
+    /// Instructions until the next timer event (at least 1).
+    pub fn instructions_until_event(&self) -> Option<u64> {
+        let ns = self.next_event_ns()?;
+        Some((ns.saturating_sub(self.now_ns) / self.ns_per_instr).max(1))
+    }
+
+    /// Device outputs to PIC inputs.
+    fn update_irqs(&mut self) {
+        let now = self.pit_now();
+        if self.pit.take_irq0_edges(now) > 0 {
+            self.pic.pulse_irq(0);
+        }
+        self.pic.set_irq(1, self.kbc.irq1);
+        let com24 = self.uarts[1].irq() || self.uarts[3].irq();
+        let com13 = self.uarts[0].irq() || self.uarts[2].irq();
+        self.pic.set_irq(3, com24);
+        self.pic.set_irq(4, com13);
+    }
+
+    fn read8(&mut self, port: u16) -> u8 {
+        match port {
+            0x20 | 0x21 | 0xA0 | 0xA1 | 0x4D0 | 0x4D1 => self.pic.read(port),
+            0x40..=0x43 => {
+                let now = self.pit_now();
+                self.pit.read(port, now)
+            }
+            0x60 | 0x64 | 0x92 => {
+                let v = self.kbc.read(port);
+                self.update_irqs();
+                v
+            }
+            0x61 => {
+                let out2 = self.pit.channels[2].output(self.pit_now());
+                self.kbc.read61(out2)
+            }
+            0x70 | 0x71 => self.cmos.read(port, self.now_ns),
+            0x3C0..=0x3CF => self.vga_regs[(port - 0x3C0) as usize],
+            0x3D4 => self.crtc_index,
+            0x3D5 => self.crtc[(self.crtc_index & 0x3F) as usize],
+            0x3DA | 0x3BA => {
+                // Input status 1: alternate display-enable/retrace so polling loops end.
+                self.retrace_toggle = !self.retrace_toggle;
+                if self.retrace_toggle {
+                    0x09
+                } else {
+                    0x00
+                }
+            }
+            _ => {
+                for (i, (base, _)) in UART_PORTS.iter().enumerate() {
+                    if (*base..*base + 8).contains(&port) {
+                        let v = self.uarts[i].read(port - base);
+                        self.update_irqs();
+                        return v;
+                    }
+                }
+                self.debug.read(port, 1) as u8
+            }
+        }
+    }
+
+    fn write8(&mut self, port: u16, v: u8) {
+        match port {
+            0x20 | 0x21 | 0xA0 | 0xA1 | 0x4D0 | 0x4D1 => self.pic.write(port, v),
+            0x40..=0x43 => {
+                let now = self.pit_now();
+                self.pit.write(port, v, now);
+            }
+            0x60 | 0x64 | 0x92 => {
+                match self.kbc.write(port, v) {
+                    kbc::KbcAction::A20(on) => self.request = Some(BusRequest::A20(on)),
+                    kbc::KbcAction::Reset => self.request = Some(BusRequest::Reset),
+                    kbc::KbcAction::None => {}
+                }
+                self.update_irqs();
+            }
+            0x61 => {
+                self.kbc.port61 = v;
+                let now = self.pit_now();
+                self.pit.set_gate2(v & 1 != 0, now);
+            }
+            0x70 | 0x71 => self.cmos.write(port, v),
+            BIOS_SERVICE_PORT => self.request = Some(BusRequest::BiosCall),
+            0x3C0..=0x3CF => self.vga_regs[(port - 0x3C0) as usize] = v,
+            0x3D4 => self.crtc_index = v,
+            0x3D5 => self.crtc[(self.crtc_index & 0x3F) as usize] = v,
+            _ => {
+                for (i, (base, _)) in UART_PORTS.iter().enumerate() {
+                    if (*base..*base + 8).contains(&port) {
+                        self.uarts[i].write(port - base, v);
+                        self.update_irqs();
+                        return;
+                    }
+                }
+                self.debug.write(port, 1, v as u32);
+            }
+        }
+    }
+}
+
+impl PortBus for PcBus {
+    fn read(&mut self, port: u16, size: u8) -> u32 {
+        let mut v = 0u32;
+        for k in 0..size as u16 {
+            v |= (self.read8(port.wrapping_add(k)) as u32) << (8 * k);
+        }
+        v
+    }
+
+    fn write(&mut self, port: u16, size: u8, value: u32) {
+        if matches!(port, 0xE9 | 0xF4 | 0x80 | 0x190) {
+            // Debug ports take the whole value at once.
+            self.debug.write(port, size, value);
+            return;
+        }
+        for k in 0..size as u16 {
+            self.write8(port.wrapping_add(k), (value >> (8 * k)) as u8);
+        }
+    }
+
+    fn tick(&mut self, icount: u64) {
+        self.sync(icount);
+    }
+
+    fn exit_request(&self) -> Option<i32> {
+        self.debug.exit_request()
+    }
+
+    fn take_request(&mut self) -> Option<BusRequest> {
+        self.request.take()
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
+    }
+}
