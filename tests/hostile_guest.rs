@@ -251,3 +251,47 @@ fn ten_million_random_instructions_across_modes() {
         eprintln!("{mode:?}: {executed} random instructions in {runs} runs");
     }
 }
+
+/// Random BIOS calls: boot sectors made of random register loads and INT 10h-1Ah calls
+/// (with random ES), run on the whole PC with the built-in BIOS. Every run must end by
+/// its budget or cleanly, without a panic, whatever the registers ask for.
+#[test]
+fn random_bios_calls_never_panic() {
+    const VECTORS: [u8; 10] = [0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x1A, 0x13];
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let img = dir.join(format!("{}-random-bios.img", std::process::id()));
+    let mut rng = Rng(0xB105_F00D);
+    for _ in 0..150 {
+        let mut disk = vec![0u8; 1_474_560];
+        for chunk in disk.chunks_mut(8).take(4096) {
+            chunk.copy_from_slice(&rng.next().to_le_bytes());
+        }
+        let mut code = Vec::new();
+        while code.len() < 480 {
+            let r = rng.next();
+            match r % 9 {
+                // mov r16, imm16 for AX, CX, DX, BX, SI, DI
+                0..=5 => {
+                    let reg = [0xB8u8, 0xB9, 0xBA, 0xBB, 0xBE, 0xBF][(r % 9) as usize];
+                    code.extend_from_slice(&[reg, (r >> 8) as u8, (r >> 16) as u8]);
+                }
+                // mov ax, imm16; mov es, ax
+                6 => code.extend_from_slice(&[0xB8, (r >> 8) as u8, (r >> 16) as u8, 0x8E, 0xC0]),
+                _ => code.extend_from_slice(&[0xCD, VECTORS[((r >> 8) % 10) as usize]]),
+            }
+        }
+        code.extend_from_slice(&[0xEA, 0x00, 0x7C, 0x00, 0x00]); // and again
+        disk[..code.len()].copy_from_slice(&code);
+        std::fs::write(&img, &disk).unwrap();
+        let mut m = emu::machine::Machine::new(emu::machine::MachineConfig {
+            echo_console: false,
+            ram_mib: 4,
+            max_instructions: Some(300_000),
+            floppies: [Some(img.clone()), None],
+            ..emu::machine::MachineConfig::default()
+        })
+        .unwrap();
+        let _ = m.run();
+    }
+    let _ = std::fs::remove_file(&img);
+}

@@ -45,6 +45,8 @@ fn transfer(
     off: u16,
 ) -> (u8, u16) {
     let mut buf = [0u8; SECTOR];
+    // Charge the copy as a REP MOVSW would cost, plus the controller's command overhead.
+    cpu.icount += 100 + count as u64 * (SECTOR as u64 / 2);
     for i in 0..count {
         let l = lba + i as u64;
         if l >= disk.sectors {

@@ -79,7 +79,7 @@ fn push_key(cpu: &mut Cpu, word: u16) {
     let end = rd16(cpu, 0x40, 0x82);
     let head = rd16(cpu, 0x40, 0x1A);
     let tail = rd16(cpu, 0x40, 0x1C);
-    let mut next = tail + 2;
+    let mut next = tail.wrapping_add(2);
     if next >= end {
         next = start;
     }
@@ -99,7 +99,7 @@ fn peek_key(cpu: &Cpu) -> Option<u16> {
 fn pop_key(cpu: &mut Cpu) -> Option<u16> {
     let key = peek_key(cpu)?;
     let head = rd16(cpu, 0x40, 0x1A);
-    let mut next = head + 2;
+    let mut next = head.wrapping_add(2);
     if next >= rd16(cpu, 0x40, 0x82) {
         next = rd16(cpu, 0x40, 0x80);
     }

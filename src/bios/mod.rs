@@ -273,7 +273,7 @@ fn phys(cpu: &Cpu, linear: u32) -> u32 {
 }
 
 fn cpu_mem_u16(cpu: &Cpu, linear: u32) -> u16 {
-    cpu.mem.read_u8(linear) as u16 | (cpu.mem.read_u8(linear + 1) as u16) << 8
+    cpu.mem.read_u8(linear) as u16 | (cpu.mem.read_u8(linear.wrapping_add(1)) as u16) << 8
 }
 
 pub(crate) fn rd8(cpu: &Cpu, seg: u16, off: u16) -> u8 {
@@ -301,17 +301,19 @@ pub(crate) fn wr16(cpu: &mut Cpu, seg: u16, off: u16, v: u16) {
 pub(crate) fn read_block(cpu: &Cpu, seg: u16, off: u16, buf: &mut [u8]) {
     let base = (seg as u32) << 4;
     for (i, b) in buf.iter_mut().enumerate() {
-        *b = cpu.mem.read_u8(phys(cpu, base + off as u32 + i as u32));
+        *b = cpu
+            .mem
+            .read_u8(phys(cpu, base.wrapping_add(off as u32 + i as u32)));
     }
 }
 
 pub(crate) fn write_block(cpu: &mut Cpu, seg: u16, off: u16, buf: &[u8]) {
     let base = (seg as u32) << 4;
     for (i, &b) in buf.iter().enumerate() {
-        let p = phys(cpu, base + off as u32 + i as u32);
+        let p = phys(cpu, base.wrapping_add(off as u32 + i as u32));
         cpu.mem.write_u8(p, b);
     }
-    cpu.flush_decode_cache();
+    cpu.sync_code_writes();
 }
 
 pub(crate) fn ah(cpu: &Cpu) -> u8 {
@@ -355,7 +357,7 @@ fn stacked_flags_addr(cpu: &Cpu) -> u32 {
 fn update_stacked_flags(cpu: &mut Cpu, bit: u32, on: bool) {
     let a = stacked_flags_addr(cpu);
     let p = phys(cpu, a);
-    let p1 = phys(cpu, a + 1);
+    let p1 = phys(cpu, a.wrapping_add(1));
     let mut f = cpu.mem.read_u8(p) as u32 | (cpu.mem.read_u8(p1) as u32) << 8;
     if on {
         f |= bit;

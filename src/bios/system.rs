@@ -113,10 +113,10 @@ pub fn int15(bios: &mut Bios, cpu: &mut Cpu, bus: &mut PcBus) {
             let (src, dst) = (base(0x10), base(0x18));
             let bytes = cx(cpu) as u32 * 2;
             for i in 0..bytes {
-                let v = cpu.mem.read_u8(src + i);
-                cpu.mem.write_u8(dst + i, v);
+                let v = cpu.mem.read_u8(src.wrapping_add(i));
+                cpu.mem.write_u8(dst.wrapping_add(i), v);
             }
-            cpu.flush_decode_cache();
+            cpu.sync_code_writes();
             set_ah(cpu, 0);
             set_cf(cpu, false);
         }

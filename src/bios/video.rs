@@ -10,12 +10,14 @@ use crate::devices::PcBus;
 
 const TEXT_SEG: u16 = 0xB800;
 
+// The geometry comes from the BIOS data area, which the guest may scribble on: keep it
+// within what a VGA text mode can be.
 fn columns(cpu: &Cpu) -> u16 {
-    rd16(cpu, 0x40, 0x4A).max(1)
+    rd16(cpu, 0x40, 0x4A).clamp(1, 132)
 }
 
 fn rows(cpu: &Cpu) -> u16 {
-    rd8(cpu, 0x40, 0x84) as u16 + 1
+    (rd8(cpu, 0x40, 0x84) as u16 + 1).min(60)
 }
 
 fn page_offset(cpu: &Cpu, page: u8) -> u16 {
@@ -32,7 +34,11 @@ fn set_cursor(cpu: &mut Cpu, page: u8, row: u16, col: u16) {
 }
 
 fn cell_offset(cpu: &Cpu, page: u8, row: u16, col: u16) -> u16 {
-    page_offset(cpu, page).wrapping_add((row * columns(cpu) + col) * 2)
+    page_offset(cpu, page).wrapping_add(
+        row.wrapping_mul(columns(cpu))
+            .wrapping_add(col)
+            .wrapping_mul(2),
+    )
 }
 
 /// Sets a text mode: clears the screen and resets the cursors.
@@ -64,7 +70,7 @@ pub fn set_mode(cpu: &mut Cpu, mode: u8) {
 }
 
 /// Scrolls the window (top,left)-(bottom,right) of the active page up (or down) by `n`
-/// lines (0 = clear), filling with `attr`.
+/// lines (0 = clear), filling with `attr`. Works on guest memory a row at a time.
 fn scroll(cpu: &mut Cpu, up: bool, n: u16, attr: u8, window: (u16, u16, u16, u16)) {
     let (top, left, bottom, right) = window;
     let page = rd8(cpu, 0x40, 0x62);
@@ -76,19 +82,32 @@ fn scroll(cpu: &mut Cpu, up: bool, n: u16, attr: u8, window: (u16, u16, u16, u16
     }
     let height = bottom - top + 1;
     let n = if n == 0 || n > height { height } else { n };
-    let blank = (attr as u16) << 8 | 0x20;
+    let base = ((TEXT_SEG as u32) << 4) + page_offset(cpu, page) as u32;
+    let width = (right - left + 1) as usize * 2;
+    let row_addr = |row: u16| base + (row as u32 * cols as u32 + left as u32) * 2;
+    let mut line = vec![0u8; width];
+    // Charge the guest roughly what a ROM scroll loop would take (a move per cell), so
+    // budgets and virtual time see the work.
+    cpu.icount += height as u64 * width as u64 / 2;
     for i in 0..height {
         let row = if up { top + i } else { bottom - i };
-        let src = if up { row + n } else { row.wrapping_sub(n) };
-        let from_inside = if up { src <= bottom } else { i + n < height };
-        for col in left..=right {
-            let v = if from_inside {
-                rd16(cpu, TEXT_SEG, cell_offset(cpu, page, src, col))
-            } else {
-                blank
-            };
-            let o = cell_offset(cpu, page, row, col);
-            wr16(cpu, TEXT_SEG, o, v);
+        let from_inside = i + n < height;
+        if from_inside {
+            let src = if up { row + n } else { row - n };
+            let a = row_addr(src);
+            for (k, b) in line.iter_mut().enumerate() {
+                *b = cpu.mem.read_u8(super::phys(cpu, a + k as u32));
+            }
+        } else {
+            for pair in line.chunks_mut(2) {
+                pair[0] = b' ';
+                pair[1] = attr;
+            }
+        }
+        let a = row_addr(row);
+        for (k, &b) in line.iter().enumerate() {
+            let p = super::phys(cpu, a + k as u32);
+            cpu.mem.write_u8(p, b);
         }
     }
 }
@@ -102,22 +121,26 @@ pub fn teletype(cpu: &mut Cpu, page: u8, ch: u8, attr: Option<u8>) {
         0x07 => return,
         0x08 => col = col.saturating_sub(1),
         b'\r' => col = 0,
-        b'\n' => row += 1,
+        b'\n' => row = row.wrapping_add(1),
         _ => {
             let o = cell_offset(cpu, page, row, col);
             wr8(cpu, TEXT_SEG, o, ch);
             if let Some(a) = attr {
-                wr8(cpu, TEXT_SEG, o + 1, a);
+                wr8(cpu, TEXT_SEG, o.wrapping_add(1), a);
             }
-            col += 1;
+            col = col.wrapping_add(1);
             if col >= cols {
                 col = 0;
-                row += 1;
+                row = row.wrapping_add(1);
             }
         }
     }
     if row >= rows {
-        let attr = rd8(cpu, TEXT_SEG, cell_offset(cpu, page, rows - 1, 0) + 1);
+        let attr = rd8(
+            cpu,
+            TEXT_SEG,
+            cell_offset(cpu, page, rows - 1, 0).wrapping_add(1),
+        );
         scroll(cpu, true, 1, attr, (0, 0, rows - 1, cols - 1));
         row = rows - 1;
     }
@@ -167,18 +190,18 @@ pub fn int10(bios: &mut Bios, cpu: &mut Cpu, _bus: &mut PcBus) {
         0x09 | 0x0A => {
             let (r, c) = cursor(cpu, page_bh);
             let cols = columns(cpu);
-            let total = rows(cpu) * cols;
-            let start = r * cols + c;
+            let total = rows(cpu).wrapping_mul(cols);
+            let start = r.wrapping_mul(cols).wrapping_add(c);
             let attr = bx(cpu) as u8;
             for i in 0..cx(cpu) {
-                let pos = start + i;
+                let pos = start.wrapping_add(i);
                 if pos >= total {
                     break;
                 }
                 let o = cell_offset(cpu, page_bh, pos / cols, pos % cols);
                 wr8(cpu, TEXT_SEG, o, al(cpu));
                 if ah(cpu) == 0x09 {
-                    wr8(cpu, TEXT_SEG, o + 1, attr);
+                    wr8(cpu, TEXT_SEG, o.wrapping_add(1), attr);
                 }
             }
         }

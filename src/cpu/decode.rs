@@ -47,9 +47,16 @@ pub struct BlockCache {
     live: usize,
 }
 
+/// An empty stand-in with no table: what `Cpu` holds while the run loop has taken the real
+/// cache out (so taking it costs nothing).
 impl Default for BlockCache {
     fn default() -> Self {
-        BlockCache::new()
+        BlockCache {
+            table: Vec::new(),
+            blocks: Vec::new(),
+            pages: HashMap::new(),
+            live: 0,
+        }
     }
 }
 
@@ -71,6 +78,11 @@ impl BlockCache {
     #[inline]
     pub fn block(&self, id: u32) -> &Block {
         &self.blocks[id as usize]
+    }
+
+    /// Whether this is the stand-in `Default` gives, not a usable cache.
+    pub fn is_placeholder(&self) -> bool {
+        self.table.is_empty()
     }
 
     pub fn live_blocks(&self) -> usize {

@@ -83,6 +83,8 @@ pub struct Cpu {
     pub pending_data_breakpoints: u32,
     /// MOV SS / POP SS: the single-step trap waits for the next instruction.
     pub inhibit_debug: bool,
+    /// A handler asked for a decode-cache flush while the run loop held the cache.
+    cache_flush_pending: bool,
     /// SYSENTER_CS, SYSENTER_ESP, SYSENTER_EIP MSRs.
     pub sysenter: [u32; 3],
     /// Set by handlers to end the run (e.g. a write to the debug-exit port).
@@ -129,6 +131,7 @@ impl Cpu {
             debug_active: false,
             pending_data_breakpoints: 0,
             inhibit_debug: false,
+            cache_flush_pending: false,
             sysenter: [0; 3],
             stop: None,
             last_unimplemented: None,
@@ -197,7 +200,13 @@ impl Cpu {
     /// Drops every decoded block (after loading memory behind the CPU's back, or a mode change
     /// the cache key does not cover).
     pub fn flush_decode_cache(&mut self) {
-        self.cache.flush(&mut self.mem);
+        if self.cache.is_placeholder() {
+            // Called from a handler while the run loop holds the cache: it flushes at the
+            // end of the block.
+            self.cache_flush_pending = true;
+        } else {
+            self.cache.flush(&mut self.mem);
+        }
     }
 
     /// Gives every segment a 4 GiB limit and CS/SS 32-bit default sizes while staying in
@@ -317,6 +326,10 @@ impl Cpu {
             if self.mem.code_written() {
                 self.apply_code_writes(cache);
             }
+            if self.cache_flush_pending {
+                self.cache_flush_pending = false;
+                cache.flush(&mut self.mem);
+            }
             // Task switches end their block, so checking here is enough.
             if self.pending_task_trap {
                 self.debug_trap(DR6_BT);
@@ -393,7 +406,21 @@ impl Cpu {
         if self.mem.code_written() {
             self.apply_code_writes(cache);
         }
+        if self.cache_flush_pending {
+            self.cache_flush_pending = false;
+            cache.flush(&mut self.mem);
+        }
         self.stop.take().unwrap_or(Stop::Budget)
+    }
+
+    /// Drops decoded blocks that writes made outside the run loop (BIOS services, DMA)
+    /// have overwritten. Cheap when nothing was written to code pages.
+    pub fn sync_code_writes(&mut self) {
+        if self.mem.code_written() {
+            let mut cache = std::mem::take(&mut self.cache);
+            self.apply_code_writes(&mut cache);
+            self.cache = cache;
+        }
     }
 
     fn apply_code_writes(&mut self, cache: &mut BlockCache) {
