@@ -42,7 +42,7 @@ enum Command {
         /// CPU model.
         #[arg(long, value_parser = parse_cpu, default_value = "p6")]
         cpu: CpuModel,
-        /// RAM size in MiB.
+        /// RAM size in MiB (an 8086 gets 1 MiB, an 80286 at most 15 MiB).
         #[arg(short = 'm', long, default_value_t = 32)]
         memory: u32,
         /// Stop after this many guest instructions.

@@ -14,8 +14,11 @@ use crate::{Error, Result};
 
 mod trace;
 
-/// The demo firmware built from roms/demo.asm, run when no firmware is given.
+/// The demo firmware built from roms/demo.asm (a ROM-only guest: `--bios roms/demo.bin`).
 pub const DEMO_ROM: &[u8] = include_bytes!("../../roms/demo.bin");
+
+/// The demo disk built from roms/demo-disk.asm, booted when no image is given.
+pub const DEMO_DISK: &[u8] = include_bytes!("../../roms/demo-disk.bin");
 
 /// Instructions executed between two checks of the outside world.
 const SLICE: u64 = 1 << 20;
@@ -113,7 +116,7 @@ impl Machine {
         let open = |p: &Option<PathBuf>, kind: MediaKind| -> Result<Option<Disk>> {
             p.as_ref().map(|p| Disk::open(p, Some(kind))).transpose()
         };
-        let floppies = [
+        let mut floppies = [
             open(&config.floppies[0], MediaKind::Floppy)?,
             open(&config.floppies[1], MediaKind::Floppy)?,
         ];
@@ -121,19 +124,31 @@ impl Machine {
             open(&config.hard_disks[0], MediaKind::HardDisk)?,
             open(&config.hard_disks[1], MediaKind::HardDisk)?,
         ];
-        let has_disks = floppies
+        let nothing_given = floppies
             .iter()
             .chain(hard_disks.iter())
-            .any(|d| d.is_some());
+            .all(|d| d.is_none());
+        if config.bios.is_none() && nothing_given {
+            // No image at all: boot our own demo disk.
+            floppies[0] = Some(Disk::memory_floppy("(built-in demo disk)", DEMO_DISK));
+        }
+        // The built-in BIOS runs unless the user gave a firmware image.
+        let builtin_bios = config.bios.is_none();
         let (image, name) = match &config.bios {
             Some(path) => (
                 std::fs::read(path).map_err(|e| Error::io(path, e))?,
                 path.clone(),
             ),
-            None if has_disks => (crate::bios::BIOS_ROM.to_vec(), "roms/bios.bin".into()),
-            None => (DEMO_ROM.to_vec(), "roms/demo.bin".into()),
+            None => (crate::bios::BIOS_ROM.to_vec(), "roms/bios.bin".into()),
         };
-        let ram = config.ram_mib as usize * 1024 * 1024;
+        // The 80286's 24 address lines end in the firmware's high alias: at most 15 MiB of
+        // RAM fit below it (as on AT machines); the 8086 sees 1 MiB whatever is installed.
+        let ram_mib = match config.cpu {
+            CpuModel::I8086 => config.ram_mib.min(1),
+            CpuModel::I286 => config.ram_mib.min(15),
+            _ => config.ram_mib,
+        };
+        let ram = ram_mib as usize * 1024 * 1024;
         let start_secs = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
@@ -141,7 +156,7 @@ impl Machine {
         let mut bus = PcBus::new(start_secs, ram as u64);
         // With the built-in BIOS the serial console (COM1) is the guest's stdout; port 0xE9
         // is still recorded but only echoed for firmware images, which have no other output.
-        bus.debug.echo = config.echo_console && !(config.bios.is_none() && has_disks);
+        bus.debug.echo = config.echo_console && !builtin_bios;
         bus.debug.log_post = config.post_codes;
         bus.uarts[0].echo = config.echo_console;
         let mut cpu = Cpu::with_bus(config.cpu, ram, Box::new(bus));
@@ -153,7 +168,7 @@ impl Machine {
             Some(path) => Some(trace::Tracer::create(path).map_err(|e| Error::io(path, e))?),
             None => None,
         };
-        let bios = (config.bios.is_none() && has_disks).then(|| {
+        let bios = builtin_bios.then(|| {
             let mut b = Bios::new(floppies, hard_disks);
             if config.boot_hard_disk_first {
                 b.boot_order = vec![BootDevice::HardDisk, BootDevice::Floppy];
@@ -359,14 +374,20 @@ pub fn boot_cli(image: Option<&std::path::Path>, mut config: MachineConfig) -> R
 mod tests {
     use super::*;
 
-    #[test]
-    fn demo_rom_prints_primes_and_halts() {
-        let mut m = Machine::new(MachineConfig {
+    fn demo_rom_config(model: CpuModel) -> MachineConfig {
+        MachineConfig {
+            cpu: model,
+            ram_mib: 1,
+            bios: Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("roms/demo.bin")),
             echo_console: false,
             max_instructions: Some(10_000_000),
             ..MachineConfig::default()
-        })
-        .unwrap();
+        }
+    }
+
+    #[test]
+    fn demo_rom_prints_primes_and_halts() {
+        let mut m = Machine::new(demo_rom_config(CpuModel::P6)).unwrap();
         assert_eq!(m.run(), Outcome::Halted);
         let out = String::from_utf8_lossy(m.console()).into_owned();
         assert!(out.starts_with("emu demo ROM: hello"), "{out}");
@@ -385,19 +406,48 @@ mod tests {
             CpuModel::I386,
             CpuModel::I486,
         ] {
+            let mut m = Machine::new(demo_rom_config(model)).unwrap();
+            assert_eq!(m.run(), Outcome::Halted, "{model}");
+            let out = String::from_utf8_lossy(m.console()).into_owned();
+            assert!(
+                out.contains("primes below 500: 95, their sum: 21536"),
+                "{model}: {out}"
+            );
+        }
+    }
+
+    /// With no image the built-in BIOS boots the built-in demo disk, on every CPU model; its
+    /// output goes to COM1 and the screen.
+    #[test]
+    fn demo_disk_boots_on_the_builtin_bios_on_every_model() {
+        for model in [
+            CpuModel::I8086,
+            CpuModel::I286,
+            CpuModel::I386,
+            CpuModel::I486,
+            CpuModel::P6,
+        ] {
             let mut m = Machine::new(MachineConfig {
                 cpu: model,
-                ram_mib: 1,
                 echo_console: false,
                 max_instructions: Some(10_000_000),
                 ..MachineConfig::default()
             })
             .unwrap();
             assert_eq!(m.run(), Outcome::Halted, "{model}");
-            let out = String::from_utf8_lossy(m.console()).into_owned();
+            let com1 = String::from_utf8_lossy(&m.bus().uarts[0].output).into_owned();
             assert!(
-                out.contains("primes below 500: 95, their sum: 21536"),
-                "{model}: {out}"
+                com1.starts_with("emu demo disk: hello from a guest booted by the emu BIOS\r\n"),
+                "{model}: {com1}"
+            );
+            assert!(
+                com1.contains("primes below 500: 95, their sum: 21536\r\n"),
+                "{model}: {com1}"
+            );
+            let screen = m.text_screen();
+            assert_eq!(
+                screen[1], "primes below 500: 95, their sum: 21536",
+                "{model}"
             );
         }
     }
@@ -442,7 +492,11 @@ mod tests {
     #[test]
     fn committed_rom_binaries_match_their_sources() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("roms");
-        for (source, committed) in [("demo.asm", DEMO_ROM), ("bios.asm", crate::bios::BIOS_ROM)] {
+        for (source, committed) in [
+            ("demo.asm", DEMO_ROM),
+            ("demo-disk.asm", DEMO_DISK),
+            ("bios.asm", crate::bios::BIOS_ROM),
+        ] {
             let out = std::env::temp_dir().join(format!("emu-{}-{source}.bin", std::process::id()));
             let status = std::process::Command::new("nasm")
                 .args(["-f", "bin", "-o"])

@@ -35,9 +35,15 @@ const FLOPPIES: [(u64, u32, u32, u32, u8); 8] = [
     (2_949_120, 80, 2, 36, 5),
 ];
 
+/// Where a disk's bytes live: an image file (written through) or memory (built-in media).
+enum Backing {
+    File(File),
+    Memory(Vec<u8>),
+}
+
 pub struct Disk {
     pub path: PathBuf,
-    file: File,
+    backing: Backing,
     pub kind: MediaKind,
     pub geometry: Geometry,
     pub sectors: u64,
@@ -57,7 +63,7 @@ impl Disk {
         let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
         let mut disk = Disk {
             path: path.to_path_buf(),
-            file,
+            backing: Backing::File(file),
             kind: MediaKind::HardDisk,
             geometry: Geometry {
                 cylinders: 0,
@@ -111,10 +117,33 @@ impl Disk {
         Ok(disk)
     }
 
+    /// A 1.44 MB floppy held in memory, starting with `content` (the built-in demo disk).
+    pub fn memory_floppy(name: &str, content: &[u8]) -> Disk {
+        let mut bytes = vec![0u8; 1_474_560];
+        let n = content.len().min(bytes.len());
+        bytes[..n].copy_from_slice(&content[..n]);
+        Disk {
+            path: PathBuf::from(name),
+            backing: Backing::Memory(bytes),
+            kind: MediaKind::Floppy,
+            geometry: Geometry {
+                cylinders: 80,
+                heads: 2,
+                sectors: 18,
+            },
+            sectors: 2880,
+            read_only: false,
+            floppy_type: 4,
+        }
+    }
+
     fn is_iso9660(&mut self) -> bool {
         let mut sig = [0u8; 5];
-        self.file.seek(SeekFrom::Start(0x8001)).is_ok()
-            && self.file.read_exact(&mut sig).is_ok()
+        let Backing::File(file) = &mut self.backing else {
+            return false;
+        };
+        file.seek(SeekFrom::Start(0x8001)).is_ok()
+            && file.read_exact(&mut sig).is_ok()
             && &sig == b"CD001"
     }
 
@@ -128,8 +157,19 @@ impl Disk {
     }
 
     pub fn read(&mut self, lba: u64, buf: &mut [u8]) -> std::io::Result<()> {
-        self.file.seek(SeekFrom::Start(lba * SECTOR as u64))?;
-        self.file.read_exact(buf)
+        let start = lba * SECTOR as u64;
+        match &mut self.backing {
+            Backing::File(file) => {
+                file.seek(SeekFrom::Start(start))?;
+                file.read_exact(buf)
+            }
+            Backing::Memory(bytes) => {
+                let range = start as usize..start as usize + buf.len();
+                let src = bytes.get(range).ok_or(std::io::ErrorKind::UnexpectedEof)?;
+                buf.copy_from_slice(src);
+                Ok(())
+            }
+        }
     }
 
     /// Writes whole sectors straight to the image file.
@@ -140,9 +180,22 @@ impl Disk {
                 "read-only image",
             ));
         }
-        self.file.seek(SeekFrom::Start(lba * SECTOR as u64))?;
-        self.file.write_all(buf)?;
-        self.file.flush()
+        let start = lba * SECTOR as u64;
+        match &mut self.backing {
+            Backing::File(file) => {
+                file.seek(SeekFrom::Start(start))?;
+                file.write_all(buf)?;
+                file.flush()
+            }
+            Backing::Memory(bytes) => {
+                let range = start as usize..start as usize + buf.len();
+                let dst = bytes
+                    .get_mut(range)
+                    .ok_or(std::io::ErrorKind::UnexpectedEof)?;
+                dst.copy_from_slice(buf);
+                Ok(())
+            }
+        }
     }
 }
 
