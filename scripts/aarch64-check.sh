@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Cross-builds emu for aarch64-unknown-linux-gnu with Debian's Rust toolchain and runs the
-# test suite under qemu-user, so that nothing x86-64-only creeps in. Called by .ci/run.
+# Cross-builds emu for aarch64-unknown-linux-gnu with Debian's Rust toolchain, runs the
+# test suite under qemu-user, and runs the same guests on the x86-64 and aarch64 builds,
+# failing if any result differs (scripts/cross-host-compare.sh). Called by .ci/run.
 #
 # rustup cannot fetch other targets here, so this uses Debian's rustc-web (which ships the
 # aarch64 standard library as libstd-rust-web-dev:arm64). Plain qemu-aarch64 is the runner:
@@ -32,6 +33,10 @@ if [ "$need_install" = 1 ]; then
     fi
 fi
 
+# The native build the results are compared with (the README's test command built it).
+native_emu="$PWD/target/release/emu"
+[ -x "$native_emu" ] || cargo build --release
+
 export RUSTC=/usr/bin/rustc
 export RUSTDOC=/usr/bin/rustdoc
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
@@ -44,5 +49,12 @@ export CARGO_TARGET_DIR="$PWD/target/aarch64-check"
 start=$(date +%s)
 echo "== aarch64: $(/usr/bin/rustc --version)"
 /usr/bin/cargo test --release --target aarch64-unknown-linux-gnu "$@"
+/usr/bin/cargo build --release --target aarch64-unknown-linux-gnu
 end=$(date +%s)
-echo "== aarch64 check took $((end - start)) s"
+echo "== aarch64 tests took $((end - start)) s"
+
+echo "== same guests on both hosts: x86-64 and aarch64 results must be identical"
+scripts/cross-host-compare.sh "$native_emu" \
+    "$CARGO_TARGET_DIR/aarch64-unknown-linux-gnu/release/emu" qemu-aarch64
+end2=$(date +%s)
+echo "== cross-host comparison took $((end2 - end)) s"

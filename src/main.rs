@@ -32,6 +32,10 @@ enum Command {
         /// Hard disk image for drive D:.
         #[arg(long, value_name = "IMAGE")]
         hdb: Option<PathBuf>,
+        /// Start the real-time clock at this time (seconds since 1970-01-01 UTC) instead of
+        /// the host's clock, for reproducible runs.
+        #[arg(long, value_name = "SECONDS")]
+        rtc_start: Option<u64>,
         /// First boot device: a (floppy) or c (hard disk).
         #[arg(long, value_parser = ["a", "c"], default_value = "a")]
         boot: String,
@@ -109,6 +113,7 @@ fn main() -> ExitCode {
             fdb,
             hda,
             hdb,
+            rtc_start,
             boot,
         } => emu::machine::boot_cli(
             image.as_deref(),
@@ -125,6 +130,7 @@ fn main() -> ExitCode {
                 floppies: [fda, fdb],
                 hard_disks: [hda, hdb],
                 boot_hard_disk_first: boot == "c",
+                rtc_start,
             },
         ),
         Command::TestSuite {

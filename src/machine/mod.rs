@@ -47,6 +47,9 @@ pub struct MachineConfig {
     pub hard_disks: [Option<PathBuf>; 2],
     /// Boot from the hard disk before the floppy.
     pub boot_hard_disk_first: bool,
+    /// Wall-clock time of the RTC at power-on, in seconds since 1970 (None: the host's
+    /// clock). A fixed value makes runs reproducible.
+    pub rtc_start: Option<u64>,
 }
 
 impl Default for MachineConfig {
@@ -64,6 +67,7 @@ impl Default for MachineConfig {
             floppies: [None, None],
             hard_disks: [None, None],
             boot_hard_disk_first: false,
+            rtc_start: None,
         }
     }
 }
@@ -149,10 +153,12 @@ impl Machine {
             _ => config.ram_mib,
         };
         let ram = ram_mib as usize * 1024 * 1024;
-        let start_secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        let start_secs = config.rtc_start.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0)
+        });
         let mut bus = PcBus::new(start_secs, ram as u64);
         // With the built-in BIOS the serial console (COM1) is the guest's stdout; port 0xE9
         // is still recorded but only echoed for firmware images, which have no other output.
