@@ -5,7 +5,7 @@
 ; It greets, computes the primes below 500 with a sieve, prints their count and sum, and
 ; halts.
 ;
-; Build: nasm -f bin -o roms/demo-disk.bin roms/demo-disk.asm
+; Build: nasm -i roms/ -f bin -o roms/demo-disk.bin roms/demo-disk.asm   (includes primes.inc)
 
         bits 16
         cpu 8086
@@ -79,39 +79,7 @@ payload:
         mov si, hello
         call print
 
-        ; Sieve of Eratosthenes over 0..LIMIT-1: 1 = prime candidate.
-        mov di, SIEVE
-        mov cx, LIMIT
-        mov al, 1
-        cld
-        rep stosb
-        mov byte [SIEVE], 0
-        mov byte [SIEVE + 1], 0
-        mov bx, 2
-.outer: mov ax, bx
-        mul bx
-        cmp ax, LIMIT
-        jae .count
-        cmp byte [SIEVE + bx], 0
-        je .next
-        mov di, ax
-.mark:  mov byte [SIEVE + di], 0
-        add di, bx
-        cmp di, LIMIT
-        jb .mark
-.next:  inc bx
-        jmp .outer
-
-.count: xor cx, cx                              ; count
-        xor dx, dx                              ; sum
-        xor bx, bx
-.scan:  cmp byte [SIEVE + bx], 0
-        je .skip
-        inc cx
-        add dx, bx
-.skip:  inc bx
-        cmp bx, LIMIT
-        jb .scan
+        call count_primes
 
         mov si, primes_msg
         call print
@@ -149,6 +117,8 @@ print_dec:
         pop bx
         pop ax
         ret
+
+%include "primes.inc"
 
 hello:      db "emu demo disk: hello from a guest booted by the emu BIOS", 10, 0
 primes_msg: db "primes below 500: ", 0

@@ -3,7 +3,7 @@
 ; computes the primes below 500 with a sieve, prints how many there are and a checksum of
 ; them, copies a string with REP MOVSB, divides with DIV, and halts.
 ;
-; Build: nasm -f bin -o roms/demo.bin roms/demo.asm
+; Build: nasm -i roms/ -f bin -o roms/demo.bin roms/demo.asm   (includes primes.inc)
 
         bits 16
         cpu 8086
@@ -23,39 +23,7 @@ start:
         mov si, hello
         call print_cs
 
-        ; Sieve of Eratosthenes over 0..LIMIT-1: 1 = prime candidate.
-        mov di, SIEVE
-        mov cx, LIMIT
-        mov al, 1
-        cld
-        rep stosb
-        mov byte [SIEVE], 0
-        mov byte [SIEVE + 1], 0
-        mov bx, 2
-.outer: mov ax, bx
-        mul bx
-        cmp ax, LIMIT
-        jae .count
-        cmp byte [SIEVE + bx], 0
-        je .next
-        mov di, ax
-.mark:  mov byte [SIEVE + di], 0
-        add di, bx
-        cmp di, LIMIT
-        jb .mark
-.next:  inc bx
-        jmp .outer
-
-.count: xor cx, cx              ; number of primes
-        xor dx, dx              ; checksum: sum of primes
-        xor bx, bx
-.cnt:   cmp byte [SIEVE + bx], 0
-        je .skip
-        inc cx
-        add dx, bx
-.skip:  inc bx
-        cmp bx, LIMIT
-        jb .cnt
+        call count_primes
 
         mov si, primes_msg
         call print_cs
@@ -108,6 +76,8 @@ print_dec:
         pop bx
         pop ax
         ret
+
+%include "primes.inc"
 
 hello:      db "emu demo ROM: hello from a guest running on the emu x86 interpreter", 10, 0
 primes_msg: db "primes below 500: ", 0

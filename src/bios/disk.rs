@@ -48,10 +48,11 @@ fn transfer(
     // Charge the copy as a REP MOVSW would cost, plus the controller's command overhead.
     cpu.icount += 100 + count as u64 * (SECTOR as u64 / 2);
     for i in 0..count {
-        let l = lba + i as u64;
-        if l >= disk.sectors {
-            return (SECTOR_NOT_FOUND, i);
-        }
+        // The LBA comes from the guest (64 bits in an EDD packet): no wrap-around.
+        let l = match lba.checked_add(i as u64) {
+            Some(l) if l < disk.sectors => l,
+            _ => return (SECTOR_NOT_FOUND, i),
+        };
         // Linear addressing: a transfer may run past the end of the 64 KiB segment.
         let lin = ((seg as u32) << 4) + off as u32 + i as u32 * SECTOR as u32;
         let (seg, o) = ((lin >> 4) as u16, (lin & 0xF) as u16);
@@ -111,7 +112,7 @@ pub fn int13(bios: &mut Bios, cpu: &mut Cpu, _bus: &mut PcBus) {
                     SECTOR_NOT_FOUND
                 }
                 Some(lba) if function == 0x04 => {
-                    let ok = lba + count as u64 <= disk.sectors;
+                    let ok = lba + count as u64 <= disk.sectors; // CHS LBAs are small
                     if ok {
                         OK
                     } else {

@@ -29,9 +29,10 @@ const SLOT_KEY: u32 = 0x101;
 /// The table of handler offsets roms/bios.asm keeps at F000:DF00.
 const HANDLER_TABLE: u32 = 0xF_DF00;
 
-/// The INT n vectors served by Rust.
-const SERVICED: [u8; 14] = [
-    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x40, 0x4A, 0x05,
+/// The INT n vectors served by Rust (INT 40h is the floppy half of INT 13h); the others
+/// point at an IRET.
+const SERVICED: [u8; 12] = [
+    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x40,
 ];
 
 /// Which drive the BIOS boots from first.
@@ -48,8 +49,6 @@ pub struct Bios {
     /// Status of the last INT 13h operation per drive class (floppy, hard disk).
     last_status: [u8; 2],
     logged: HashSet<(u8, u8)>,
-    /// Messages the BIOS printed for the user (also on the guest's screen).
-    pub messages: Vec<String>,
 }
 
 /// What the machine does after a service.
@@ -68,7 +67,6 @@ impl Bios {
             boot_order: vec![BootDevice::Floppy, BootDevice::HardDisk],
             last_status: [0; 2],
             logged: HashSet::new(),
-            messages: Vec::new(),
         }
     }
 
@@ -201,19 +199,7 @@ impl Bios {
         let ft = |d: &Option<Disk>| d.as_ref().map(|d| d.floppy_type).unwrap_or(0);
         bus.cmos.ram[0x10] = ft(&self.floppies[0]) << 4 | ft(&self.floppies[1]);
         bus.cmos.ram[0x14] = (equipment & 0xFF) as u8;
-        // PIC: vectors 08h and 70h, cascade on IRQ2; timer, keyboard and cascade unmasked.
-        for (port, v) in [
-            (0x20, 0x11),
-            (0x21, 0x08),
-            (0x21, 0x04),
-            (0x21, 0x01),
-            (0xA0, 0x11),
-            (0xA1, 0x70),
-            (0xA1, 0x02),
-            (0xA1, 0x01),
-            (0x21, 0xF8),
-            (0xA1, 0xFF),
-        ] {
+        for (port, v) in crate::devices::pic::AT_PROGRAMMING {
             bus.pic.write(port, v);
         }
         // PIT channel 0: mode 3, 65536 -> 18.2 Hz.

@@ -157,39 +157,40 @@ impl Cpu {
         if is_tss32(d.typ()) {
             let mut gpr = [0u32; 8];
             for (i, r) in gpr.iter_mut().enumerate() {
-                *r = self.read_system32(base + 0x28 + 4 * i as u32)?;
+                *r = self.read_system32(base.wrapping_add(0x28 + 4 * i as u32))?;
             }
             let mut sel = [0u16; 6];
             for (i, s) in sel.iter_mut().enumerate() {
-                *s = self.read_system16(base + 0x48 + 4 * i as u32)?;
+                *s = self.read_system16(base.wrapping_add(0x48 + 4 * i as u32))?;
             }
             Ok(TaskState {
-                cr3: self.read_system32(base + 0x1C)?,
-                eip: self.read_system32(base + 0x20)?,
-                eflags: self.read_system32(base + 0x24)?,
+                cr3: self.read_system32(base.wrapping_add(0x1C))?,
+                eip: self.read_system32(base.wrapping_add(0x20))?,
+                eflags: self.read_system32(base.wrapping_add(0x24))?,
                 gpr,
                 sel,
-                ldt: self.read_system16(base + 0x60)?,
-                trap: self.read_system16(base + 0x64)? & 1 != 0,
+                ldt: self.read_system16(base.wrapping_add(0x60))?,
+                trap: self.read_system16(base.wrapping_add(0x64))? & 1 != 0,
             })
         } else {
             // A 16-bit TSS leaves the upper register halves at 0xFFFF and FS/GS null,
             // as the 386 does.
             let mut gpr = [0u32; 8];
             for (i, r) in gpr.iter_mut().enumerate() {
-                *r = 0xFFFF_0000 | self.read_system16(base + 0x12 + 2 * i as u32)? as u32;
+                *r = 0xFFFF_0000
+                    | self.read_system16(base.wrapping_add(0x12 + 2 * i as u32))? as u32;
             }
             let mut sel = [0u16; 6];
             for (i, s) in sel.iter_mut().take(4).enumerate() {
-                *s = self.read_system16(base + 0x22 + 2 * i as u32)?;
+                *s = self.read_system16(base.wrapping_add(0x22 + 2 * i as u32))?;
             }
             Ok(TaskState {
                 cr3: self.cr.cr3,
-                eip: self.read_system16(base + 0x0E)? as u32,
-                eflags: self.read_system16(base + 0x10)? as u32,
+                eip: self.read_system16(base.wrapping_add(0x0E))? as u32,
+                eflags: self.read_system16(base.wrapping_add(0x10))? as u32,
                 gpr,
                 sel,
-                ldt: self.read_system16(base + 0x2A)?,
+                ldt: self.read_system16(base.wrapping_add(0x2A))?,
                 trap: false,
             })
         }
@@ -199,26 +200,26 @@ impl Cpu {
     fn save_task_state(&mut self, eip: u32, eflags: u32) -> Exec {
         let base = self.tr.base;
         if is_tss32(self.tr.attrs as u8 & 0xF) {
-            self.write_system32(base + 0x20, eip)?;
-            self.write_system32(base + 0x24, eflags)?;
+            self.write_system32(base.wrapping_add(0x20), eip)?;
+            self.write_system32(base.wrapping_add(0x24), eflags)?;
             for i in 0..8 {
                 let v = self.gpr[i];
-                self.write_system32(base + 0x28 + 4 * i as u32, v)?;
+                self.write_system32(base.wrapping_add(0x28 + 4 * i as u32), v)?;
             }
             for i in 0..6 {
                 let s = self.seg[i].selector;
-                self.write_system16(base + 0x48 + 4 * i as u32, s)?;
+                self.write_system16(base.wrapping_add(0x48 + 4 * i as u32), s)?;
             }
         } else {
-            self.write_system16(base + 0x0E, eip as u16)?;
-            self.write_system16(base + 0x10, eflags as u16)?;
+            self.write_system16(base.wrapping_add(0x0E), eip as u16)?;
+            self.write_system16(base.wrapping_add(0x10), eflags as u16)?;
             for i in 0..8 {
                 let v = self.gpr[i] as u16;
-                self.write_system16(base + 0x12 + 2 * i as u32, v)?;
+                self.write_system16(base.wrapping_add(0x12 + 2 * i as u32), v)?;
             }
             for i in 0..4 {
                 let s = self.seg[i].selector;
-                self.write_system16(base + 0x22 + 2 * i as u32, s)?;
+                self.write_system16(base.wrapping_add(0x22 + 2 * i as u32), s)?;
             }
         }
         Ok(())

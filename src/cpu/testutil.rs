@@ -10,6 +10,16 @@ use iced_x86::code_asm::CodeAssembler;
 use super::state::{Seg, ESP};
 use super::{Cpu, CpuModel, Stop};
 
+/// EFLAGS status bits as plain numbers, for comparing flag images in tests.
+pub mod flag {
+    pub const CF: u32 = 1;
+    pub const PF: u32 = 4;
+    pub const AF: u32 = 0x10;
+    pub const ZF: u32 = 0x40;
+    pub const SF: u32 = 0x80;
+    pub const OF: u32 = 0x800;
+}
+
 pub const CODE_ADDR: u32 = 0x1000;
 pub const STACK_TOP: u32 = 0x9000;
 
@@ -60,6 +70,23 @@ pub fn run16(model: CpuModel, build: impl FnOnce(&mut CodeAssembler)) -> Cpu {
 pub fn run32(build: impl FnOnce(&mut CodeAssembler)) -> Cpu {
     let code = assemble(32, build);
     let mut cpu = load(CpuModel::P6, 32, &code);
+    run_to_halt(&mut cpu);
+    cpu
+}
+
+/// Assembles and runs `build` on `model` with interrupt vector `v` pointing at 0000:2000,
+/// where a HLT waits (so a raised exception ends the run there).
+pub fn with_handler(
+    model: CpuModel,
+    bits: u32,
+    v: u8,
+    build: impl FnOnce(&mut CodeAssembler),
+) -> Cpu {
+    let code = assemble(bits, build);
+    let mut cpu = load(model, bits, &code);
+    cpu.mem.write_u16(v as u32 * 4, 0x2000);
+    cpu.mem.write_u16(v as u32 * 4 + 2, 0);
+    cpu.mem.write_u8(0x2000, 0xF4);
     run_to_halt(&mut cpu);
     cpu
 }

@@ -70,7 +70,7 @@ impl Cmos {
     }
 
     fn time_register(&self, reg: u8, now_ns: u64) -> u8 {
-        let (y, mo, d, h, m, s, wd) = civil(self.start_secs + now_ns / 1_000_000_000);
+        let (y, mo, d, h, m, s, wd) = civil(self.start_secs.saturating_add(now_ns / 1_000_000_000));
         let binary = self.ram[0x0B] & 0x04 != 0;
         let h24 = self.ram[0x0B] & 0x02 != 0;
         let conv = |v: u32| if binary { v as u8 } else { bcd(v) };

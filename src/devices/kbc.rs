@@ -9,6 +9,10 @@
 
 use std::collections::VecDeque;
 
+/// Bytes the controller holds for the CPU: the real one has a one-byte buffer and the
+/// keyboard a 16-byte FIFO; more are dropped, so a guest cannot make the queue grow.
+const OUTPUT_CAPACITY: usize = 17;
+
 /// What a port write asks the machine to do beyond the controller itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KbcAction {
@@ -57,8 +61,7 @@ impl Kbc {
     /// Scancode bytes from the host keyboard (set 1, as the guest sees them translated).
     pub fn key_bytes(&mut self, bytes: &[u8]) {
         if self.keyboard_enabled && self.command_byte & 0x10 == 0 {
-            self.output.extend(bytes);
-            self.update_irq();
+            self.reply(bytes);
         }
     }
 
@@ -113,7 +116,11 @@ impl Kbc {
     }
 
     fn reply(&mut self, bytes: &[u8]) {
-        self.output.extend(bytes);
+        for &b in bytes {
+            if self.output.len() < OUTPUT_CAPACITY {
+                self.output.push_back(b);
+            }
+        }
         self.update_irq();
     }
 
@@ -218,6 +225,16 @@ mod tests {
         assert_eq!(k.write(0x60, 0xDF), KbcAction::A20(true));
         assert_eq!(k.write(0x92, 0x00), KbcAction::A20(false));
         assert_eq!(k.write(0x64, 0xFE), KbcAction::Reset);
+    }
+
+    #[test]
+    fn the_output_queue_is_bounded() {
+        let mut k = Kbc::default();
+        for _ in 0..1000 {
+            k.write(0x64, 0xAA);
+        }
+        let n = std::iter::from_fn(|| (k.read(0x64) & 1 != 0).then(|| k.read(0x60))).count();
+        assert_eq!(n, OUTPUT_CAPACITY);
     }
 
     #[test]

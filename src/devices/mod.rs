@@ -27,9 +27,8 @@ pub struct PcBus {
     pub kbc: kbc::Kbc,
     pub uarts: [uart::Uart; 4],
     pub debug: DebugPorts,
-    /// Virtual time: `base_ns` at instruction count `base_icount`, then `ns_per_instr`.
-    base_ns: u64,
-    base_icount: u64,
+    /// Virtual time is the CPU's instruction count times `ns_per_instr` (a halted CPU has
+    /// its idle time added to the count by the machine).
     pub ns_per_instr: u64,
     now_ns: u64,
     request: Option<BusRequest>,
@@ -51,8 +50,6 @@ impl PcBus {
             kbc: kbc::Kbc::default(),
             uarts: Default::default(),
             debug: DebugPorts::new(),
-            base_ns: 0,
-            base_icount: 0,
             ns_per_instr: 10,
             now_ns: 0,
             request: None,
@@ -71,18 +68,16 @@ impl PcBus {
         pit::ns_to_ticks(self.now_ns)
     }
 
-    /// Moves virtual time to instruction count `icount`.
-    pub fn sync(&mut self, icount: u64) {
-        let t = self.base_ns + icount.saturating_sub(self.base_icount) * self.ns_per_instr;
-        self.now_ns = self.now_ns.max(t);
-        self.update_irqs();
+    /// Sets virtual time from the instruction count (port accesses: devices read the time
+    /// of the access; IRQ lines are updated by the accesses that change them).
+    fn set_time(&mut self, icount: u64) {
+        self.now_ns = self.now_ns.max(icount.saturating_mul(self.ns_per_instr));
     }
 
-    /// Jumps virtual time forward to `ns` (an idle CPU waiting in HLT).
-    pub fn skip_to(&mut self, ns: u64, icount: u64) {
-        self.now_ns = self.now_ns.max(ns);
-        self.base_ns = self.now_ns;
-        self.base_icount = icount;
+    /// Moves virtual time to instruction count `icount` and turns timer edges that passed
+    /// into IRQs: the scheduler's step between slices.
+    pub fn sync(&mut self, icount: u64) {
+        self.set_time(icount);
         self.update_irqs();
     }
 
@@ -212,7 +207,7 @@ impl PortBus for PcBus {
     }
 
     fn tick(&mut self, icount: u64) {
-        self.sync(icount);
+        self.set_time(icount);
     }
 
     fn exit_request(&self) -> Option<i32> {

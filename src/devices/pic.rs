@@ -90,8 +90,8 @@ impl Chip {
     }
 
     fn eoi_highest(&mut self, rotate: bool) {
-        let order: Vec<u8> = self.priority_order().collect();
-        for line in order {
+        let lowest = self.lowest;
+        for line in (1..=8).map(|k| (lowest + k) & 7) {
             if self.isr & (1 << line) != 0 {
                 self.isr &= !(1 << line);
                 if rotate {
@@ -170,6 +170,21 @@ impl Chip {
         }
     }
 }
+
+/// How a PC/AT BIOS programs the pair: edge-triggered, cascaded on IRQ2, vectors 08h and
+/// 70h, 8086 mode; then the timer, keyboard and cascade unmasked, everything else masked.
+pub const AT_PROGRAMMING: [(u16, u8); 10] = [
+    (0x20, 0x11),
+    (0x21, 0x08),
+    (0x21, 0x04),
+    (0x21, 0x01),
+    (0xA0, 0x11),
+    (0xA1, 0x70),
+    (0xA1, 0x02),
+    (0xA1, 0x01),
+    (0x21, 0xF8),
+    (0xA1, 0xFF),
+];
 
 /// The master/slave pair of a PC/AT.
 #[derive(Clone, Debug)]
@@ -272,20 +287,13 @@ impl Pic {
 mod tests {
     use super::*;
 
+    /// Programmed as the BIOS does, then with every line unmasked.
     fn programmed() -> Pic {
         let mut p = Pic::default();
-        for (port, v) in [
-            (0x20, 0x11),
-            (0x21, 0x08),
-            (0x21, 0x04),
-            (0x21, 0x01),
-            (0xA0, 0x11),
-            (0xA1, 0x70),
-            (0xA1, 0x02),
-            (0xA1, 0x01),
-            (0x21, 0x00),
-            (0xA1, 0x00),
-        ] {
+        for (port, v) in AT_PROGRAMMING
+            .into_iter()
+            .chain([(0x21, 0x00), (0xA1, 0x00)])
+        {
             p.write(port, v);
         }
         p

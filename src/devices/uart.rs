@@ -32,7 +32,7 @@ pub struct Uart {
     /// A transmitter-empty interrupt is waiting (cleared by reading IIR or writing THR).
     tx_interrupt: bool,
     msr_delta: u8,
-    /// Everything the guest transmitted.
+    /// What the guest transmitted (the first `RECORD_LIMIT` bytes).
     pub output: Vec<u8>,
     /// Copy transmitted bytes to the host's stdout.
     pub echo: bool,
@@ -133,7 +133,9 @@ impl Uart {
                 if self.mcr & MCR_LOOP != 0 {
                     self.receive(&[v]);
                 } else {
-                    self.output.push(v);
+                    if self.output.len() < crate::io::RECORD_LIMIT {
+                        self.output.push(v);
+                    }
                     if self.echo {
                         let mut out = std::io::stdout();
                         let _ = out.write_all(&[v]);

@@ -6,7 +6,7 @@ use std::io::Write;
 
 #[derive(Default)]
 pub struct DebugPorts {
-    /// Bytes written to port 0xE9.
+    /// Bytes written to port 0xE9 (the first `RECORD_LIMIT`).
     pub console: Vec<u8>,
     /// Copy port 0xE9 output to the host's stdout as it arrives.
     pub echo: bool,
@@ -40,7 +40,9 @@ impl PortBus for DebugPorts {
     fn write(&mut self, port: u16, _size: u8, value: u32) {
         match port {
             0xE9 => {
-                self.console.push(value as u8);
+                if self.console.len() < super::RECORD_LIMIT {
+                    self.console.push(value as u8);
+                }
                 if self.echo {
                     let mut out = std::io::stdout();
                     let _ = out.write_all(&[value as u8]);

@@ -2,6 +2,11 @@
 
 pub mod debug;
 
+/// How many bytes of guest output (debug console, serial) are kept for inspection; beyond
+/// that output is still echoed but no longer recorded, so a guest that prints forever does
+/// not grow the emulator's memory.
+pub const RECORD_LIMIT: usize = 16 << 20;
+
 /// A port write that needs more than the bus: the CPU acts on it before the next instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BusRequest {

@@ -20,6 +20,9 @@ pub const DEMO_ROM: &[u8] = include_bytes!("../../roms/demo.bin");
 /// The demo disk built from roms/demo-disk.asm, booted when no image is given.
 pub const DEMO_DISK: &[u8] = include_bytes!("../../roms/demo-disk.bin");
 
+/// What a reset costs, in instruction-count time.
+const RESET_COST: u64 = 1000;
+
 /// Instructions executed between two checks of the outside world.
 const SLICE: u64 = 1 << 20;
 
@@ -201,9 +204,12 @@ impl Machine {
             let (budget, idle) = with_bus(&mut self.cpu, |cpu, bus| {
                 bus.sync(cpu.icount);
                 if cpu.halted && cpu.interrupts_enabled() && !bus.pic.pending() {
-                    // Nothing to do until the next timer event: jump there.
-                    if let Some(ns) = bus.next_event_ns() {
-                        bus.skip_to(ns, cpu.icount);
+                    // Nothing to do until the next timer event: the idle time passes as
+                    // instruction counts (like the TSC), so the instruction limit also
+                    // bounds a guest that waits for an interrupt that is masked.
+                    if let Some(n) = bus.instructions_until_event() {
+                        cpu.icount += n.min(left);
+                        bus.sync(cpu.icount);
                     }
                 }
                 if bus.pic.pending() && cpu.can_take_interrupt() {
@@ -256,6 +262,9 @@ impl Machine {
                         );
                     }
                     self.cpu.reset();
+                    // A reset takes time too; charging it keeps a guest that resets at once
+                    // forever within the instruction limit.
+                    self.cpu.icount += RESET_COST;
                 }
                 Stop::BiosCall => {
                     if let Some(bios) = self.bios.as_mut() {
@@ -505,6 +514,8 @@ mod tests {
         ] {
             let out = std::env::temp_dir().join(format!("emu-{}-{source}.bin", std::process::id()));
             let status = std::process::Command::new("nasm")
+                .arg("-i")
+                .arg(format!("{}/", dir.display()))
                 .args(["-f", "bin", "-o"])
                 .arg(&out)
                 .arg(dir.join(source))

@@ -828,20 +828,31 @@ task_b:
 
 init_tss_b:
         mov edi, TSS_B
+        mov eax, task_b
+        mov ebx, BSTACK
+        call init_tss32
+        mov dword [TSS_B + 0x34], 0xB0B0B0B0    ; EBX
+        ret
+
+; A ring-0 32-bit task: EDI = TSS, EAX = entry, EBX = stack top; flat segments, paging.
+init_tss32:
+        push eax
+        push edi
         mov ecx, 0x68 / 4
         xor eax, eax
         rep stosd
-        mov dword [TSS_B + 0x1C], PD
-        mov dword [TSS_B + 0x20], task_b
-        mov dword [TSS_B + 0x24], 0x2
-        mov dword [TSS_B + 0x34], 0xB0B0B0B0    ; EBX
-        mov dword [TSS_B + 0x38], BSTACK
-        mov dword [TSS_B + 0x48], SEL_DATA0
-        mov dword [TSS_B + 0x4C], SEL_CODE0
-        mov dword [TSS_B + 0x50], SEL_DATA0
-        mov dword [TSS_B + 0x54], SEL_DATA0
-        mov dword [TSS_B + 0x58], SEL_DATA0
-        mov dword [TSS_B + 0x5C], SEL_DATA0
+        pop edi
+        pop eax
+        mov dword [edi + 0x1C], PD
+        mov [edi + 0x20], eax
+        mov dword [edi + 0x24], 0x2
+        mov [edi + 0x38], ebx
+        mov dword [edi + 0x48], SEL_DATA0
+        mov dword [edi + 0x4C], SEL_CODE0
+        mov dword [edi + 0x50], SEL_DATA0
+        mov dword [edi + 0x54], SEL_DATA0
+        mov dword [edi + 0x58], SEL_DATA0
+        mov dword [edi + 0x5C], SEL_DATA0
         ret
 
 t_task_call_iret:
@@ -944,19 +955,9 @@ task_d:
 
 init_tss_d:
         mov edi, TSS_D
-        mov ecx, 0x68 / 4
-        xor eax, eax
-        rep stosd
-        mov dword [TSS_D + 0x1C], PD
-        mov dword [TSS_D + 0x20], task_d
-        mov dword [TSS_D + 0x24], 0x2
-        mov dword [TSS_D + 0x38], DSTACK
-        mov dword [TSS_D + 0x48], SEL_DATA0
-        mov dword [TSS_D + 0x4C], SEL_CODE0
-        mov dword [TSS_D + 0x50], SEL_DATA0
-        mov dword [TSS_D + 0x54], SEL_DATA0
-        mov dword [TSS_D + 0x58], SEL_DATA0
-        mov dword [TSS_D + 0x5C], SEL_DATA0
+        mov eax, task_d
+        mov ebx, DSTACK
+        call init_tss32
         mov dword [R0 + 0x34], 0
         ret
 

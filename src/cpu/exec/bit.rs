@@ -230,16 +230,10 @@ pub fn register(t: &mut Table) {
 #[cfg(test)]
 mod tests {
     use crate::cpu::state::{EAX, EBP, EBX, ECX, EDI, EDX, ESI};
+    use crate::cpu::testutil::flag::{AF, CF, OF, PF, SF, ZF};
     use crate::cpu::testutil::{assemble, load, run16, run32, run_to_halt};
     use crate::cpu::{Cpu, CpuModel};
     use iced_x86::code_asm::*;
-
-    const CF: u32 = 1;
-    const PF: u32 = 4;
-    const AF: u32 = 0x10;
-    const ZF: u32 = 0x40;
-    const SF: u32 = 0x80;
-    const OF: u32 = 0x800;
 
     fn flags(cpu: &Cpu) -> u32 {
         cpu.eflags() & (CF | PF | AF | ZF | SF | OF)

@@ -480,31 +480,14 @@ pub fn register(t: &mut Table) {
 #[cfg(test)]
 mod tests {
     use crate::cpu::state::{EAX, EBP, EBX, ECX, EDI, EDX, ESI};
-    use crate::cpu::testutil::{assemble, load, run16, run32, run_to_halt, STACK_TOP};
+    use crate::cpu::testutil::{run16, run32, with_handler, STACK_TOP};
     use crate::cpu::{Cpu, CpuModel};
     use iced_x86::code_asm::*;
 
-    const CF: u32 = 1;
-    const OF: u32 = 0x800;
+    use crate::cpu::testutil::flag::{CF, OF};
 
     fn cfof(cpu: &Cpu) -> u32 {
         cpu.eflags() & (CF | OF)
-    }
-
-    /// Runs `build` with interrupt vector `v` pointing at 0000:2000, where a HLT waits.
-    fn with_handler(
-        model: CpuModel,
-        bits: u32,
-        v: u8,
-        build: impl FnOnce(&mut CodeAssembler),
-    ) -> Cpu {
-        let code = assemble(bits, build);
-        let mut cpu = load(model, bits, &code);
-        cpu.mem.write_u16(v as u32 * 4, 0x2000);
-        cpu.mem.write_u16(v as u32 * 4 + 2, 0);
-        cpu.mem.write_u8(0x2000, 0xF4);
-        run_to_halt(&mut cpu);
-        cpu
     }
 
     /// The IP and CS that the interrupt pushed.

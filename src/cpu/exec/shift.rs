@@ -275,15 +275,10 @@ pub fn register(t: &mut Table) {
 mod tests {
     use super::*;
     use crate::cpu::state::{EAX, EBX, EDX, ESI};
+    use crate::cpu::testutil::flag::{AF, CF, OF, PF, SF, ZF};
     use crate::cpu::testutil::{run16, run32};
     use iced_x86::code_asm::*;
 
-    const CF: u32 = 1;
-    const PF: u32 = 4;
-    const AF: u32 = 0x10;
-    const ZF: u32 = 0x40;
-    const SF: u32 = 0x80;
-    const OF: u32 = 0x800;
     /// Status flags without AF (undefined after shifts).
     const SZPCO: u32 = CF | PF | ZF | SF | OF;
 

@@ -4,7 +4,7 @@
 use iced_x86::code_asm::*;
 
 use crate::cpu::state::{Flags, EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP};
-use crate::cpu::testutil::{assemble, load, run16, run32, run_to_halt, STACK_TOP};
+use crate::cpu::testutil::{assemble, load, run16, run32, run_to_halt, with_handler, STACK_TOP};
 use crate::cpu::{CpuModel, Stop};
 
 fn flag(cpu: &crate::cpu::Cpu, f: Flags) -> bool {
@@ -75,22 +75,6 @@ fn multiply_and_divide_32() {
     assert_eq!(cpu.gpr[EBP], 6);
     assert_eq!(cpu.gpr[EAX], (-142i32) as u32);
     assert_eq!(cpu.gpr[EDX], (-6i32) as u32);
-}
-
-/// Vector `v` points at 0000:2000, where a HLT waits.
-fn with_handler(
-    model: CpuModel,
-    bits: u32,
-    v: u8,
-    build: impl FnOnce(&mut CodeAssembler),
-) -> crate::cpu::Cpu {
-    let code = assemble(bits, build);
-    let mut cpu = load(model, bits, &code);
-    cpu.mem.write_u16(v as u32 * 4, 0x2000);
-    cpu.mem.write_u16(v as u32 * 4 + 2, 0);
-    cpu.mem.write_u8(0x2000, 0xF4);
-    run_to_halt(&mut cpu);
-    cpu
 }
 
 #[test]
