@@ -4,6 +4,7 @@ pub mod bios;
 pub mod cpu;
 pub mod devices;
 pub mod error;
+pub mod frontend;
 pub mod io;
 pub mod machine;
 pub mod mem;

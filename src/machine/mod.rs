@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use crate::bios::{After, Bios, BootDevice};
 use crate::cpu::{Cpu, CpuModel, Stop};
 use crate::devices::PcBus;
+use crate::frontend::TextView;
 use crate::io::OpenBus;
 use crate::storage::{Disk, MediaKind};
 use crate::{Error, Result};
@@ -287,23 +288,44 @@ impl Machine {
             .expect("the machine's bus is a PcBus")
     }
 
-    /// The 80x25 text screen at B8000 as lines of text (trailing blanks trimmed).
+    /// The text screen as character cells: 80x25 at B8000 with the cursor the BIOS keeps
+    /// (page 0). The VGA device replaces this with its own text-mode state.
+    pub fn text_view(&self) -> Option<TextView> {
+        let (cols, rows) = (80u16, 25u16);
+        let cells = (0..cols as u32 * rows as u32)
+            .map(|i| self.cpu.mem.read_u16(0xB8000 + i * 2))
+            .collect();
+        let cursor_word = self.cpu.mem.read_u16(0x450);
+        let (col, row) = ((cursor_word & 0xFF) as u16, (cursor_word >> 8) as u16);
+        let cursor = (col < cols && row < rows).then_some((col, row));
+        Some(TextView {
+            cols,
+            rows,
+            cells,
+            cursor,
+        })
+    }
+
+    /// The text screen as lines of text (trailing blanks trimmed).
     pub fn text_screen(&self) -> Vec<String> {
-        (0..25u32)
-            .map(|row| {
-                let line: String = (0..80u32)
-                    .map(|col| {
-                        let c = self.cpu.mem.read_u8(0xB8000 + (row * 80 + col) * 2);
-                        if (0x20..0x7F).contains(&c) {
-                            c as char
-                        } else {
-                            ' '
-                        }
-                    })
-                    .collect();
-                line.trim_end().to_string()
-            })
-            .collect()
+        match self.text_view() {
+            Some(view) => (0..view.rows).map(|r| view.row_text(r)).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Scancode bytes (set 1, as the guest reads them) from the host keyboard.
+    pub fn key_bytes(&mut self, bytes: &[u8]) {
+        with_bus(&mut self.cpu, |_, bus| bus.kbc.key_bytes(bytes));
+    }
+
+    /// Bytes from the host arriving on serial port `com` (0 = COM1).
+    pub fn serial_input(&mut self, com: usize, bytes: &[u8]) {
+        with_bus(&mut self.cpu, |_, bus| {
+            if let Some(u) = bus.uarts.get_mut(com) {
+                u.receive(bytes);
+            }
+        });
     }
 
     /// Bytes the guest wrote to the debug console.
