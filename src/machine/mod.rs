@@ -296,7 +296,7 @@ impl Machine {
             .map(|i| self.cpu.mem.read_u16(0xB8000 + i * 2))
             .collect();
         let cursor_word = self.cpu.mem.read_u16(0x450);
-        let (col, row) = ((cursor_word & 0xFF) as u16, (cursor_word >> 8) as u16);
+        let (col, row) = (cursor_word & 0xFF, cursor_word >> 8);
         let cursor = (col < cols && row < rows).then_some((col, row));
         Some(TextView {
             cols,
