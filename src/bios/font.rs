@@ -175,13 +175,13 @@ fn drawn(glyphs: &str, marks: &str, height: usize) -> Result<Vec<u8>, String> {
     Ok(font)
 }
 
-/// The 8x14 rule: drop row 15, and row 0 if blank, else the lowest blank row above row 15
-/// (or row 14 when there is none), so glyphs touching the top keep their outline.
+/// The 8x14 rule: drop row 15, and row 0 if blank, else the lowest blank row above row 15,
+/// so glyphs touching the top keep their outline; a glyph without blank rows loses row 0.
 fn shorten(glyph: &[u8]) -> Vec<u8> {
     let drop = if glyph[0] == 0 {
         0
     } else {
-        (1..15).rev().find(|&r| glyph[r] == 0).unwrap_or(14)
+        (1..15).rev().find(|&r| glyph[r] == 0).unwrap_or(0)
     };
     (0..15).filter(|&r| r != drop).map(|r| glyph[r]).collect()
 }
@@ -508,10 +508,20 @@ mod tests {
         assert_eq!(glyph(short, 14, b'A'), &glyph(tall, 16, b'A')[1..15]);
         // Å touches the top: its top row stays.
         assert_eq!(glyph(short, 14, 0x8F)[0], glyph(tall, 16, 0x8F)[0]);
+        // Only blank rows go, but for the full-height inverse glyphs and the integral.
+        for code in (0..=255u8).filter(|c| !(0xB0..=0xDF).contains(c)) {
+            let (t, s) = (glyph(tall, 16, code), glyph(short, 14, code));
+            let lost = t.iter().map(|b| b.count_ones()).sum::<u32>()
+                - s.iter().map(|b| b.count_ones()).sum::<u32>();
+            let expected = [0x08, 0x0A, 0xF4].contains(&code);
+            assert_eq!(lost != 0, expected, "{code:02X} lost {lost} pixels");
+        }
         let mut top = [0u8; 16];
         top[0] = 0x18;
         top[5] = 0x3C;
         assert_eq!(shorten(&top), [&top[..14]].concat());
+        let full = [0xFFu8; 16];
+        assert_eq!(shorten(&full), [0xFF; 14]);
     }
 
     #[test]
