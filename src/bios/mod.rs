@@ -43,8 +43,6 @@ pub enum BootDevice {
 }
 
 pub struct Bios {
-    pub floppies: [Option<Disk>; 2],
-    pub hard_disks: [Option<Disk>; 2],
     pub boot_order: Vec<BootDevice>,
     /// Status of the last INT 13h operation per drive class (floppy, hard disk).
     last_status: [u8; 2],
@@ -59,11 +57,16 @@ pub enum After {
     NoBoot(String),
 }
 
+impl Default for Bios {
+    fn default() -> Self {
+        Bios::new()
+    }
+}
+
 impl Bios {
-    pub fn new(floppies: [Option<Disk>; 2], hard_disks: [Option<Disk>; 2]) -> Bios {
+    /// The BIOS finds its disks on the bus (`PcBus::floppies`, the ATA channels).
+    pub fn new() -> Bios {
         Bios {
-            floppies,
-            hard_disks,
             boot_order: vec![BootDevice::Floppy, BootDevice::HardDisk],
             last_status: [0; 2],
             logged: HashSet::new(),
@@ -170,7 +173,7 @@ impl Bios {
         for (i, port) in coms.iter().enumerate() {
             wr16(cpu, 0x40, 2 * i as u16, *port);
         }
-        let nfloppy = self.floppies.iter().filter(|d| d.is_some()).count() as u16;
+        let nfloppy = bus.floppies.iter().filter(|d| d.is_some()).count() as u16;
         let mut equipment = 0x0020 | 4 << 9; // 80x25 colour, four serial ports
         if nfloppy > 0 {
             equipment |= 1 | (nfloppy - 1) << 6;
@@ -181,7 +184,7 @@ impl Bios {
         wr16(cpu, 0x40, 0x1C, 0x1E);
         wr16(cpu, 0x40, 0x80, 0x1E);
         wr16(cpu, 0x40, 0x82, 0x3E);
-        let nhd = self.hard_disks.iter().filter(|d| d.is_some()).count() as u8;
+        let nhd = bus.hard_disk_count() as u8;
         wr8(cpu, 0x40, 0x75, nhd);
         // Ticks since midnight from the RTC.
         let secs = {
@@ -197,7 +200,7 @@ impl Bios {
         wr16(cpu, 0x40, 0x6E, (ticks >> 16) as u16);
         // CMOS: floppy types and equipment.
         let ft = |d: &Option<Disk>| d.as_ref().map(|d| d.floppy_type).unwrap_or(0);
-        bus.cmos.ram[0x10] = ft(&self.floppies[0]) << 4 | ft(&self.floppies[1]);
+        bus.cmos.ram[0x10] = ft(&bus.floppies[0]) << 4 | ft(&bus.floppies[1]);
         bus.cmos.ram[0x14] = (equipment & 0xFF) as u8;
         for (port, v) in crate::devices::pic::AT_PROGRAMMING {
             bus.pic.write(port, v);
@@ -214,12 +217,12 @@ impl Bios {
 
     /// INT 19h / the end of POST: loads the first sector of the first bootable drive to
     /// 0000:7C00 and jumps there with DL = the drive.
-    fn boot(&mut self, cpu: &mut Cpu, _bus: &mut PcBus) -> After {
+    fn boot(&mut self, cpu: &mut Cpu, bus: &mut PcBus) -> After {
         let order = self.boot_order.clone();
         for dev in order {
             let (drive, disk) = match dev {
-                BootDevice::Floppy => (0x00u8, self.floppies[0].as_mut()),
-                BootDevice::HardDisk => (0x80u8, self.hard_disks[0].as_mut()),
+                BootDevice::Floppy => (0x00u8, bus.floppies[0].as_mut()),
+                BootDevice::HardDisk => (0x80u8, bus.hard_disk(0)),
             };
             let Some(disk) = disk else {
                 continue;

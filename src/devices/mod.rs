@@ -5,6 +5,7 @@
 //! turns device outputs into IRQ lines on the PIC, and tells the CPU about requests that
 //! reach beyond the bus (A20, reset, BIOS service calls).
 
+pub mod ata;
 pub mod cmos;
 pub mod kbc;
 pub mod pic;
@@ -13,6 +14,7 @@ pub mod uart;
 
 use crate::io::debug::DebugPorts;
 use crate::io::{BusRequest, PortBus};
+use crate::storage::Disk;
 
 /// The port a ROM stub of the built-in BIOS writes to hand a service call to the emulator.
 pub const BIOS_SERVICE_PORT: u16 = 0xE7;
@@ -27,6 +29,10 @@ pub struct PcBus {
     pub kbc: kbc::Kbc,
     pub uarts: [uart::Uart; 4],
     pub debug: DebugPorts,
+    /// The primary and secondary ATA channels (they own the hard disks).
+    pub ata: [ata::Channel; 2],
+    /// Floppy drives A: and B: (the built-in BIOS serves them through INT 13h).
+    pub floppies: [Option<Disk>; 2],
     /// Virtual time is the CPU's instruction count times `ns_per_instr` (a halted CPU has
     /// its idle time added to the count by the machine).
     pub ns_per_instr: u64,
@@ -50,6 +56,8 @@ impl PcBus {
             kbc: kbc::Kbc::default(),
             uarts: Default::default(),
             debug: DebugPorts::new(),
+            ata: Default::default(),
+            floppies: [None, None],
             ns_per_instr: 10,
             now_ns: 0,
             request: None,
@@ -103,9 +111,48 @@ impl PcBus {
         let com13 = self.uarts[0].irq() || self.uarts[2].irq();
         self.pic.set_irq(3, com24);
         self.pic.set_irq(4, com13);
+        self.pic.set_irq(14, self.ata[0].irq());
+        self.pic.set_irq(15, self.ata[1].irq());
+        if self.ata.iter_mut().any(|c| std::mem::take(&mut c.raised)) && self.request.is_none() {
+            self.request = Some(BusRequest::Interrupt);
+        }
+    }
+
+    /// The hard disk the BIOS calls drive 80h + `n`: primary master, primary slave,
+    /// secondary master, secondary slave.
+    pub fn hard_disk(&mut self, n: usize) -> Option<&mut Disk> {
+        let (ch, dev) = (n / 2, n % 2);
+        self.ata.get_mut(ch)?.drives[dev]
+            .as_mut()
+            .map(|d| &mut d.disk)
+    }
+
+    /// How many hard disks are attached (they are numbered without gaps from 80h).
+    pub fn hard_disk_count(&mut self) -> usize {
+        (0..4).take_while(|&n| self.hard_disk(n).is_some()).count()
+    }
+
+    /// Which ATA channel and register an I/O port is: (channel, register, control block).
+    fn ata_port(port: u16) -> Option<(usize, u16, bool)> {
+        match port {
+            0x1F0..=0x1F7 => Some((0, port - 0x1F0, false)),
+            0x170..=0x177 => Some((1, port - 0x170, false)),
+            0x3F6 => Some((0, 0, true)),
+            0x376 => Some((1, 0, true)),
+            _ => None,
+        }
     }
 
     fn read8(&mut self, port: u16) -> u8 {
+        if let Some((ch, reg, ctl)) = Self::ata_port(port) {
+            let v = if ctl {
+                self.ata[ch].read_alt_status()
+            } else {
+                self.ata[ch].read(reg)
+            };
+            self.update_irqs();
+            return v;
+        }
         match port {
             0x20 | 0x21 | 0xA0 | 0xA1 | 0x4D0 | 0x4D1 => self.pic.read(port),
             0x40..=0x43 => {
@@ -148,6 +195,15 @@ impl PcBus {
     }
 
     fn write8(&mut self, port: u16, v: u8) {
+        if let Some((ch, reg, ctl)) = Self::ata_port(port) {
+            if ctl {
+                self.ata[ch].write_control(v);
+            } else {
+                self.ata[ch].write(reg, v);
+            }
+            self.update_irqs();
+            return;
+        }
         match port {
             0x20 | 0x21 | 0xA0 | 0xA1 | 0x4D0 | 0x4D1 => self.pic.write(port, v),
             0x40..=0x43 => {
@@ -188,6 +244,12 @@ impl PcBus {
 
 impl PortBus for PcBus {
     fn read(&mut self, port: u16, size: u8) -> u32 {
+        if let Some(ch) = [0x1F0u16, 0x170].iter().position(|&p| p == port) {
+            // 16- and 32-bit data port accesses move 2 or 4 bytes of the sector buffer.
+            let v = self.ata[ch].read_data(size);
+            self.update_irqs();
+            return v;
+        }
         let mut v = 0u32;
         for k in 0..size as u16 {
             v |= (self.read8(port.wrapping_add(k)) as u32) << (8 * k);
@@ -199,6 +261,11 @@ impl PortBus for PcBus {
         if matches!(port, 0xE9 | 0xF4 | 0x80 | 0x190) {
             // Debug ports take the whole value at once.
             self.debug.write(port, size, value);
+            return;
+        }
+        if let Some(ch) = [0x1F0u16, 0x170].iter().position(|&p| p == port) {
+            self.ata[ch].write_data(size, value);
+            self.update_irqs();
             return;
         }
         for k in 0..size as u16 {

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use crate::bios::{After, Bios, BootDevice};
 use crate::cpu::{Cpu, CpuModel, Stop};
+use crate::devices::ata::AtaDrive;
 use crate::devices::PcBus;
 use crate::frontend::TextView;
 use crate::io::OpenBus;
@@ -128,14 +129,11 @@ impl Machine {
             open(&config.floppies[0], MediaKind::Floppy)?,
             open(&config.floppies[1], MediaKind::Floppy)?,
         ];
-        let hard_disks = [
+        let [hda, hdb] = [
             open(&config.hard_disks[0], MediaKind::HardDisk)?,
             open(&config.hard_disks[1], MediaKind::HardDisk)?,
         ];
-        let nothing_given = floppies
-            .iter()
-            .chain(hard_disks.iter())
-            .all(|d| d.is_none());
+        let nothing_given = floppies.iter().chain([&hda, &hdb]).all(|d| d.is_none());
         if config.bios.is_none() && nothing_given {
             // No image at all: boot our own demo disk.
             floppies[0] = Some(Disk::memory_floppy("(built-in demo disk)", DEMO_DISK));
@@ -169,6 +167,8 @@ impl Machine {
         bus.debug.echo = config.echo_console && !builtin_bios;
         bus.debug.log_post = config.post_codes;
         bus.uarts[0].echo = config.echo_console;
+        bus.floppies = floppies;
+        bus.ata[0].drives = [hda.map(AtaDrive::new), hdb.map(AtaDrive::new)];
         let mut cpu = Cpu::with_bus(config.cpu, ram, Box::new(bus));
         cpu.mem
             .load_rom(&image)
@@ -179,7 +179,7 @@ impl Machine {
             None => None,
         };
         let bios = builtin_bios.then(|| {
-            let mut b = Bios::new(floppies, hard_disks);
+            let mut b = Bios::new();
             if config.boot_hard_disk_first {
                 b.boot_order = vec![BootDevice::HardDisk, BootDevice::Floppy];
             }
