@@ -1,0 +1,108 @@
+//! Device test guests (test-suites/devices/*.asm): NASM boot floppies that drive the PC's
+//! controllers themselves and compare the results with the BIOS's INT 13h, reporting TAP
+//! lines on port 0xE9 and exiting through isa-debug-exit with their failure count. The same
+//! guests pass in QEMU (see docs/devices.md).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use emu::machine::{Machine, MachineConfig, Outcome};
+
+fn tmp(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{}-{name}", std::process::id()))
+}
+
+/// Assembles a guest and pads it to a 1.44 MB boot floppy.
+fn floppy(source: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test-suites/devices");
+    let bin = tmp(&format!("{source}.bin"));
+    let status = Command::new("nasm")
+        .arg("-i")
+        .arg(format!("{}/", dir.display()))
+        .args(["-f", "bin", "-o"])
+        .arg(&bin)
+        .arg(dir.join(source))
+        .status()
+        .expect("nasm is needed (apt-get install nasm)");
+    assert!(status.success(), "nasm failed on {source}");
+    let mut bytes = std::fs::read(&bin).unwrap();
+    bytes.resize(1_474_560, 0);
+    let img = tmp(&format!("{source}.img"));
+    std::fs::write(&img, bytes).unwrap();
+    img
+}
+
+/// A hard disk image of pseudo-random bytes (xorshift), `sectors` long.
+fn random_disk(name: &str, sectors: usize) -> PathBuf {
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    let bytes: Vec<u8> = (0..sectors * 512)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    let p = tmp(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+/// Runs a guest and checks that every test in `expected` reported ok and nothing failed.
+fn run_guest(config: MachineConfig, expected: &[&str]) {
+    let mut m = Machine::new(MachineConfig {
+        echo_console: false,
+        max_instructions: Some(50_000_000),
+        rtc_start: Some(1_700_000_000),
+        ..config
+    })
+    .unwrap();
+    let outcome = m.run();
+    let out = String::from_utf8_lossy(m.console()).into_owned();
+    for (i, name) in expected.iter().enumerate() {
+        let line = format!("ok {} - {name}\n", i + 1);
+        assert!(
+            out.lines().any(|l| format!("{l}\n") == line),
+            "missing {line:?} in:\n{out}"
+        );
+    }
+    assert!(
+        out.contains(&format!("1..{}\n", expected.len())),
+        "plan: {out}"
+    );
+    assert!(!out.contains("not ok"), "{out}");
+    assert_eq!(outcome, Outcome::Exit(1), "{out}");
+}
+
+#[test]
+fn ata_pio_reads_and_writes_match_int13() {
+    let fd = floppy("ata.asm");
+    let hd = random_disk("ata-hd.img", 16 * 63 * 4);
+    let before = std::fs::read(&hd).unwrap();
+    run_guest(
+        MachineConfig {
+            floppies: [Some(fd.clone()), None],
+            hard_disks: [Some(hd.clone()), None],
+            ..MachineConfig::default()
+        },
+        &[
+            "BIOS: one hard disk in the BDA and INT 13h AH=08h",
+            "IDENTIFY DEVICE: LBA capacity equals INT 13h AH=48h, LBA bit set",
+            "READ SECTORS (LBA28, 4 sectors, REP INSW) matches INT 13h",
+            "READ SECTORS (CHS 0/1/1) matches INT 13h",
+            "SET MULTIPLE 4 + READ MULTIPLE (8 sectors, REP INSD) matches INT 13h",
+            "IRQ14 (INT 76h) announces the data of a READ SECTORS",
+            "WRITE SECTORS then INT 13h AH=42h reads the same bytes back",
+            "absent slave reads status 0, empty secondary channel reads FFh (or 00h)",
+            "SRST: device 0 selected, signature 1/1/0/0, DRDY",
+        ],
+    );
+    // The sector written through ATA reached the file; nothing else changed.
+    let after = std::fs::read(&hd).unwrap();
+    let pattern: Vec<u8> = (0..512u32).map(|i| (i * 7 + 3) as u8).collect();
+    assert_eq!(&after[100 * 512..101 * 512], &pattern[..]);
+    assert_eq!(after[..100 * 512], before[..100 * 512]);
+    assert_eq!(after[101 * 512..], before[101 * 512..]);
+    let _ = std::fs::remove_file(fd);
+    let _ = std::fs::remove_file(hd);
+}
