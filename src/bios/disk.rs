@@ -16,7 +16,7 @@ const NO_MEDIA: u8 = 0x80;
 
 fn drive_mut(bus: &mut PcBus, dl: u8) -> Option<&mut Disk> {
     match dl {
-        0x00 | 0x01 => bus.floppies[dl as usize].as_mut(),
+        0x00 | 0x01 => bus.floppy(dl as usize),
         0x80..=0x83 => bus.hard_disk((dl - 0x80) as usize),
         _ => None,
     }
@@ -80,11 +80,11 @@ pub fn int13(bios: &mut Bios, cpu: &mut Cpu, bus: &mut PcBus) {
         set_cf(cpu, s != OK);
         return;
     }
-    let floppy_count = bus.floppies.iter().filter(|d| d.is_some()).count() as u16;
+    let floppy_count = bus.floppy_count() as u16;
     let hard_disk_count = bus.hard_disk_count() as u16;
     if function == 0x08 && dl < 0x80 && drive_mut(bus, dl).is_none() && dl < 2 {
         // Parameters of an empty floppy drive: report the drive count anyway.
-        let n = bus.floppies.iter().filter(|d| d.is_some()).count() as u8;
+        let n = bus.floppy_count() as u8;
         set_reg16(cpu, EDX, n as u16);
         set_reg16(cpu, ECX, 0);
         finish(bios, cpu, dl, OK);

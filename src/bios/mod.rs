@@ -64,7 +64,7 @@ impl Default for Bios {
 }
 
 impl Bios {
-    /// The BIOS finds its disks on the bus (`PcBus::floppies`, the ATA channels).
+    /// The BIOS finds its disks on the bus (the floppy controller's drives, the ATA channels).
     pub fn new() -> Bios {
         Bios {
             boot_order: vec![BootDevice::Floppy, BootDevice::HardDisk],
@@ -173,7 +173,7 @@ impl Bios {
         for (i, port) in coms.iter().enumerate() {
             wr16(cpu, 0x40, 2 * i as u16, *port);
         }
-        let nfloppy = bus.floppies.iter().filter(|d| d.is_some()).count() as u16;
+        let nfloppy = bus.floppy_count() as u16;
         let mut equipment = 0x0020 | 4 << 9; // 80x25 colour, four serial ports
         if nfloppy > 0 {
             equipment |= 1 | (nfloppy - 1) << 6;
@@ -200,11 +200,15 @@ impl Bios {
         wr16(cpu, 0x40, 0x6E, (ticks >> 16) as u16);
         // CMOS: floppy types and equipment.
         let ft = |d: &Option<Disk>| d.as_ref().map(|d| d.floppy_type).unwrap_or(0);
-        bus.cmos.ram[0x10] = ft(&bus.floppies[0]) << 4 | ft(&bus.floppies[1]);
+        bus.cmos.ram[0x10] = ft(&bus.fdc.drives[0]) << 4 | ft(&bus.fdc.drives[1]);
         bus.cmos.ram[0x14] = (equipment & 0xFF) as u8;
         for (port, v) in crate::devices::pic::AT_PROGRAMMING {
             bus.pic.write(port, v);
         }
+        // DMA: the second 8237's channel 4 cascades the first (unmasked, as PC BIOSes
+        // leave it, so floppy and sound drivers only program their own channel).
+        bus.dma.write(0xD6, 0xC0);
+        bus.dma.write(0xD4, 0x00);
         // PIT channel 0: mode 3, 65536 -> 18.2 Hz.
         let now = crate::devices::pit::ns_to_ticks(bus.now_ns());
         bus.pit.write(0x43, 0x36, now);
@@ -221,7 +225,7 @@ impl Bios {
         let order = self.boot_order.clone();
         for dev in order {
             let (drive, disk) = match dev {
-                BootDevice::Floppy => (0x00u8, bus.floppies[0].as_mut()),
+                BootDevice::Floppy => (0x00u8, bus.floppy(0)),
                 BootDevice::HardDisk => (0x80u8, bus.hard_disk(0)),
             };
             let Some(disk) = disk else {

@@ -7,6 +7,8 @@
 
 pub mod ata;
 pub mod cmos;
+pub mod dma;
+pub mod fdc;
 pub mod kbc;
 pub mod pic;
 pub mod pit;
@@ -14,6 +16,7 @@ pub mod uart;
 
 use crate::io::debug::DebugPorts;
 use crate::io::{BusRequest, PortBus};
+use crate::mem::Memory;
 use crate::storage::Disk;
 
 /// The port a ROM stub of the built-in BIOS writes to hand a service call to the emulator.
@@ -31,8 +34,9 @@ pub struct PcBus {
     pub debug: DebugPorts,
     /// The primary and secondary ATA channels (they own the hard disks).
     pub ata: [ata::Channel; 2],
-    /// Floppy drives A: and B: (the built-in BIOS serves them through INT 13h).
-    pub floppies: [Option<Disk>; 2],
+    /// The 8237A pair and the floppy controller (which owns drives A: and B:).
+    pub dma: dma::Dma,
+    pub fdc: fdc::Fdc,
     /// Virtual time is the CPU's instruction count times `ns_per_instr` (a halted CPU has
     /// its idle time added to the count by the machine).
     pub ns_per_instr: u64,
@@ -57,7 +61,8 @@ impl PcBus {
             uarts: Default::default(),
             debug: DebugPorts::new(),
             ata: Default::default(),
-            floppies: [None, None],
+            dma: dma::Dma::default(),
+            fdc: fdc::Fdc::default(),
             ns_per_instr: 10,
             now_ns: 0,
             request: None,
@@ -111,11 +116,35 @@ impl PcBus {
         let com13 = self.uarts[0].irq() || self.uarts[2].irq();
         self.pic.set_irq(3, com24);
         self.pic.set_irq(4, com13);
+        self.pic.set_irq(6, self.fdc.irq());
         self.pic.set_irq(14, self.ata[0].irq());
         self.pic.set_irq(15, self.ata[1].irq());
-        if self.ata.iter_mut().any(|c| std::mem::take(&mut c.raised)) && self.request.is_none() {
+        let raised = std::mem::take(&mut self.fdc.raised)
+            | self.ata.iter_mut().any(|c| std::mem::take(&mut c.raised));
+        if raised && self.request.is_none() {
             self.request = Some(BusRequest::Interrupt);
         }
+    }
+
+    /// Runs a DMA transfer a device is waiting for (the machine calls this between CPU
+    /// slices, where it has both the bus and memory). Returns whether memory was written.
+    pub fn run_dma(&mut self, mem: &mut Memory) -> bool {
+        if !self.fdc.wants_dma() {
+            return false;
+        }
+        let wrote = self.fdc.run_dma(&mut self.dma, mem);
+        self.update_irqs();
+        wrote
+    }
+
+    /// Floppy drive A: or B:.
+    pub fn floppy(&mut self, n: usize) -> Option<&mut Disk> {
+        self.fdc.drives.get_mut(n)?.as_mut()
+    }
+
+    /// How many floppy drives are attached.
+    pub fn floppy_count(&self) -> usize {
+        self.fdc.drives.iter().filter(|d| d.is_some()).count()
     }
 
     /// The hard disk the BIOS calls drive 80h + `n`: primary master, primary slave,
@@ -144,6 +173,14 @@ impl PcBus {
     }
 
     fn read8(&mut self, port: u16) -> u8 {
+        if dma::Dma::claims(port) {
+            return self.dma.read(port);
+        }
+        if matches!(port, 0x3F0..=0x3F5 | 0x3F7) {
+            let v = self.fdc.read(port);
+            self.update_irqs();
+            return v;
+        }
         if let Some((ch, reg, ctl)) = Self::ata_port(port) {
             let v = if ctl {
                 self.ata[ch].read_alt_status()
@@ -195,6 +232,19 @@ impl PcBus {
     }
 
     fn write8(&mut self, port: u16, v: u8) {
+        if dma::Dma::claims(port) {
+            self.dma.write(port, v);
+            if self.fdc.wants_dma() && self.request.is_none() {
+                // The guest may unmask the channel after the command: run it now.
+                self.request = Some(BusRequest::Interrupt);
+            }
+            return;
+        }
+        if matches!(port, 0x3F0..=0x3F5 | 0x3F7) {
+            self.fdc.write(port, v);
+            self.update_irqs();
+            return;
+        }
         if let Some((ch, reg, ctl)) = Self::ata_port(port) {
             if ctl {
                 self.ata[ch].write_control(v);

@@ -16,7 +16,8 @@ pub enum BusRequest {
     Reset,
     /// A ROM stub of the built-in BIOS asks the emulator to perform a service.
     BiosCall,
-    /// A device raised an interrupt: end the CPU's slice so it is delivered promptly.
+    /// A device raised an interrupt or waits for a DMA transfer: end the CPU's slice so
+    /// the machine handles it promptly.
     Interrupt,
 }
 

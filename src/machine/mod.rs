@@ -167,7 +167,7 @@ impl Machine {
         bus.debug.echo = config.echo_console && !builtin_bios;
         bus.debug.log_post = config.post_codes;
         bus.uarts[0].echo = config.echo_console;
-        bus.floppies = floppies;
+        bus.fdc.drives = floppies;
         bus.ata[0].drives = [hda.map(AtaDrive::new), hdb.map(AtaDrive::new)];
         let mut cpu = Cpu::with_bus(config.cpu, ram, Box::new(bus));
         cpu.mem
@@ -204,6 +204,9 @@ impl Machine {
             // Between slices: time, interrupts, and a halted CPU waiting for one.
             let (budget, idle) = with_bus(&mut self.cpu, |cpu, bus| {
                 bus.sync(cpu.icount);
+                if bus.run_dma(&mut cpu.mem) {
+                    cpu.sync_code_writes();
+                }
                 if cpu.halted && cpu.interrupts_enabled() && !bus.pic.pending() {
                     // Nothing to do until the next timer event: the idle time passes as
                     // instruction counts (like the TSC), so the instruction limit also
