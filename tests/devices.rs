@@ -106,3 +106,38 @@ fn ata_pio_reads_and_writes_match_int13() {
     let _ = std::fs::remove_file(fd);
     let _ = std::fs::remove_file(hd);
 }
+
+#[test]
+fn fdc_dma_reads_and_writes_match_int13() {
+    let fd = floppy("fdc.asm");
+    // Random data after the guest (which fills track 0, head 0).
+    let mut bytes = std::fs::read(&fd).unwrap();
+    let noise = std::fs::read(random_disk("fdc-noise.img", 2880)).unwrap();
+    bytes[18 * 512..].copy_from_slice(&noise[18 * 512..]);
+    std::fs::write(&fd, &bytes).unwrap();
+    run_guest(
+        MachineConfig {
+            floppies: [Some(fd.clone()), None],
+            ..MachineConfig::default()
+        },
+        &[
+            "DOR reset: IRQ6, four SENSE INTERRUPT polling statuses C0h-C3h",
+            "VERSION reports 90h (82077AA)",
+            "RECALIBRATE: IRQ6, ST0 20h, cylinder 0",
+            "SEEK to cylinder 2: IRQ6, ST0 20h, cylinder 2",
+            "READ DATA multi-track (36 sectors by DMA) matches INT 13h; result C3 H0 R1",
+            "WRITE DATA by DMA, then INT 13h reads the same bytes back",
+            "READ ID on cylinder 2 head 1",
+            "DUMPREG shows PCN 2 and the SPECIFY step rate",
+            "an invalid command answers 80h",
+        ],
+    );
+    // C2 H1 S5 = LBA (2*2+1)*18+4 holds the pattern; nothing else changed.
+    let after = std::fs::read(&fd).unwrap();
+    let lba = (2 * 2 + 1) * 18 + 4;
+    let pattern: Vec<u8> = (0..512u32).map(|i| (0x11 + i * 13) as u8).collect();
+    assert_eq!(&after[lba * 512..(lba + 1) * 512], &pattern[..]);
+    assert_eq!(after[..lba * 512], bytes[..lba * 512]);
+    assert_eq!(after[(lba + 1) * 512..], bytes[(lba + 1) * 512..]);
+    let _ = std::fs::remove_file(fd);
+}
