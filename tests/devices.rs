@@ -52,8 +52,8 @@ fn random_disk(name: &str, sectors: usize) -> PathBuf {
 fn run_guest(config: MachineConfig, expected: &[&str]) {
     let mut m = Machine::new(MachineConfig {
         echo_console: false,
-        max_instructions: Some(50_000_000),
         rtc_start: Some(1_700_000_000),
+        max_instructions: config.max_instructions.or(Some(50_000_000)),
         ..config
     })
     .unwrap();
@@ -139,5 +139,26 @@ fn fdc_dma_reads_and_writes_match_int13() {
     assert_eq!(&after[lba * 512..(lba + 1) * 512], &pattern[..]);
     assert_eq!(after[..lba * 512], bytes[..lba * 512]);
     assert_eq!(after[(lba + 1) * 512..], bytes[(lba + 1) * 512..]);
+    let _ = std::fs::remove_file(fd);
+}
+
+#[test]
+fn rtc_interrupts_and_int15_waits_keep_time() {
+    let fd = floppy("rtc.asm");
+    run_guest(
+        MachineConfig {
+            floppies: [Some(fd.clone()), None],
+            // Idle time counts as instructions (10 ns each): about 7 s of virtual time.
+            max_instructions: Some(2_000_000_000),
+            ..MachineConfig::default()
+        },
+        &[
+            "INT 15h AH=86h waits 1 s (17-19 timer ticks)",
+            "INT 15h AH=83h sets the flag byte after 200 ms (3-5 ticks)",
+            "periodic IRQ8 at 1024 Hz: 540-580 interrupts in 10 ticks",
+            "update-ended IRQ8: 3 interrupts 35-38 ticks apart (2 s)",
+            "alarm IRQ8 two seconds ahead comes after 18-38 ticks",
+        ],
+    );
     let _ = std::fs::remove_file(fd);
 }

@@ -8,6 +8,7 @@
 
 mod disk;
 mod keyboard;
+mod rtc;
 mod system;
 mod video;
 
@@ -31,8 +32,8 @@ const HANDLER_TABLE: u32 = 0xF_DF00;
 
 /// The INT n vectors served by Rust (INT 40h is the floppy half of INT 13h); the others
 /// point at an IRET.
-const SERVICED: [u8; 12] = [
-    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x40,
+const SERVICED: [u8; 13] = [
+    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x40, 0x70,
 ];
 
 /// Which drive the BIOS boots from first.
@@ -113,6 +114,7 @@ impl Bios {
             }
             0x18 => return After::NoBoot("INT 18h: no bootable disk (ROM BASIC requested)".into()),
             0x19 => return self.boot(cpu, bus),
+            0x70 => rtc::int70(cpu, bus),
             0x1A => system::int1a(self, cpu, bus),
             _ => {
                 self.unimplemented(cpu, slot as u8);
@@ -205,6 +207,8 @@ impl Bios {
         for (port, v) in crate::devices::pic::AT_PROGRAMMING {
             bus.pic.write(port, v);
         }
+        // IRQ8 (the RTC, for INT 15h waits) unmasked.
+        bus.pic.write(0xA1, 0xFE);
         // DMA: the second 8237's channel 4 cascades the first (unmasked, as PC BIOSes
         // leave it, so floppy and sound drivers only program their own channel).
         bus.dma.write(0xD6, 0xC0);

@@ -96,7 +96,12 @@ impl PcBus {
 
     /// When the next timer interrupt is due, in virtual nanoseconds.
     pub fn next_event_ns(&self) -> Option<u64> {
-        self.pit.next_irq0(self.pit_now()).map(pit::ticks_to_ns)
+        let pit = self.pit.next_irq0(self.pit_now()).map(pit::ticks_to_ns);
+        let rtc = self.cmos.next_event_ns(self.now_ns);
+        match (pit, rtc) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Instructions until the next timer event (at least 1).
@@ -117,6 +122,8 @@ impl PcBus {
         self.pic.set_irq(3, com24);
         self.pic.set_irq(4, com13);
         self.pic.set_irq(6, self.fdc.irq());
+        self.cmos.update(self.now_ns);
+        self.pic.set_irq(8, self.cmos.irq());
         self.pic.set_irq(14, self.ata[0].irq());
         self.pic.set_irq(15, self.ata[1].irq());
         let raised = std::mem::take(&mut self.fdc.raised)
@@ -205,7 +212,11 @@ impl PcBus {
                 let out2 = self.pit.channels[2].output(self.pit_now());
                 self.kbc.read61(out2)
             }
-            0x70 | 0x71 => self.cmos.read(port, self.now_ns),
+            0x70 | 0x71 => {
+                let v = self.cmos.read(port, self.now_ns);
+                self.update_irqs();
+                v
+            }
             0x3C0..=0x3CF => self.vga_regs[(port - 0x3C0) as usize],
             0x3D4 => self.crtc_index,
             0x3D5 => self.crtc[(self.crtc_index & 0x3F) as usize],
@@ -273,7 +284,10 @@ impl PcBus {
                 let now = self.pit_now();
                 self.pit.set_gate2(v & 1 != 0, now);
             }
-            0x70 | 0x71 => self.cmos.write(port, v),
+            0x70 | 0x71 => {
+                self.cmos.write(port, v);
+                self.update_irqs();
+            }
             BIOS_SERVICE_PORT => self.request = Some(BusRequest::BiosCall),
             0x3C0..=0x3CF => self.vga_regs[(port - 0x3C0) as usize] = v,
             0x3D4 => self.crtc_index = v,
