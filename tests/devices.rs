@@ -95,6 +95,7 @@ fn ata_pio_reads_and_writes_match_int13() {
             "WRITE SECTORS then INT 13h AH=42h reads the same bytes back",
             "absent slave reads status 0, empty secondary channel reads FFh (or 00h)",
             "SRST: device 0 selected, signature 1/1/0/0, DRDY",
+            "INT 41h table heads/sectors match INT 13h AH=08h; CMOS 12h F0h, 19h 47",
         ],
     );
     // The sector written through ATA reached the file; nothing else changed.

@@ -10,6 +10,7 @@ mod disk;
 mod keyboard;
 mod rtc;
 mod system;
+mod tables;
 mod video;
 
 use std::collections::HashSet;
@@ -207,6 +208,7 @@ impl Bios {
         for (port, v) in crate::devices::pic::AT_PROGRAMMING {
             bus.pic.write(port, v);
         }
+        tables::setup(cpu, bus);
         // IRQ8 (the RTC, for INT 15h waits) unmasked.
         bus.pic.write(0xA1, 0xFE);
         // DMA: the second 8237's channel 4 cascades the first (unmasked, as PC BIOSes

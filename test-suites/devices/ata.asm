@@ -23,6 +23,7 @@ tests:
         dw t_write, n_write
         dw t_no_device, n_no_device
         dw t_srst, n_srst
+        dw t_tables, n_tables
         dw 0
 
 n_bda: db "BIOS: one hard disk in the BDA and INT 13h AH=08h", 0
@@ -33,6 +34,7 @@ n_read_multiple: db "SET MULTIPLE 4 + READ MULTIPLE (8 sectors, REP INSD) matche
 n_irq: db "IRQ14 (INT 76h) announces the data of a READ SECTORS", 0
 n_write: db "WRITE SECTORS then INT 13h AH=42h reads the same bytes back", 0
 n_no_device: db "absent slave reads status 0, empty secondary channel reads FFh (or 00h)", 0
+n_tables: db "INT 41h table heads/sectors match INT 13h AH=08h; CMOS 12h F0h, 19h 47", 0
 n_srst: db "SRST: device 0 selected, signature 1/1/0/0, DRDY", 0
 
 ; ---- helpers -------------------------------------------------------------------------------
@@ -523,5 +525,37 @@ t_srst:
         ret
 
 srst_regs: times 6 db 0
+
+t_tables:
+        mov ah, 0x08
+        mov dl, 0x80
+        int 0x13
+        jc .fail
+        inc dh                          ; heads
+        and cl, 0x3F                    ; sectors per track
+        push ds
+        lds si, [0x41 * 4]
+        mov al, [si + 2]
+        mov ah, [si + 14]
+        pop ds
+        cmp al, dh
+        jne .fail
+        cmp ah, cl
+        jne .fail
+        mov al, 0x12
+        out 0x70, al
+        in al, 0x71
+        cmp al, 0xF0
+        jne .fail
+        mov al, 0x19
+        out 0x70, al
+        in al, 0x71
+        cmp al, 47
+        jne .fail
+        clc
+        ret
+.fail:
+        stc
+        ret
 
 times LOAD_SECTORS * 512 + 512 - ($ - $$) db 0
