@@ -10,6 +10,7 @@ pub mod cmos;
 pub mod dma;
 pub mod fdc;
 pub mod kbc;
+pub mod mouse;
 pub mod pic;
 pub mod pit;
 pub mod uart;
@@ -117,6 +118,7 @@ impl PcBus {
             self.pic.pulse_irq(0);
         }
         self.pic.set_irq(1, self.kbc.irq1);
+        self.pic.set_irq(12, self.kbc.irq12);
         let com24 = self.uarts[1].irq() || self.uarts[3].irq();
         let com13 = self.uarts[0].irq() || self.uarts[2].irq();
         self.pic.set_irq(3, com24);

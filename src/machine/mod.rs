@@ -322,6 +322,12 @@ impl Machine {
         with_bus(&mut self.cpu, |_, bus| bus.kbc.key_bytes(bytes));
     }
 
+    /// Mouse movement and buttons from the host, for the PS/2 mouse: `dx` right and `dy`
+    /// down in mouse counts, `buttons` bit 0 left, 1 right, 2 middle.
+    pub fn mouse_event(&mut self, dx: i32, dy: i32, buttons: u8) {
+        with_bus(&mut self.cpu, |_, bus| bus.kbc.mouse_event(dx, dy, buttons));
+    }
+
     /// Bytes from the host arriving on serial port `com` (0 = COM1).
     pub fn serial_input(&mut self, com: usize, bytes: &[u8]) {
         with_bus(&mut self.cpu, |_, bus| {
