@@ -163,3 +163,51 @@ fn rtc_interrupts_and_int15_waits_keep_time() {
     );
     let _ = std::fs::remove_file(fd);
 }
+
+#[test]
+fn ps2_mouse_bios_services_and_irq12_handler() {
+    let fd = floppy("mouse.asm");
+    run_guest(
+        MachineConfig {
+            floppies: [Some(fd.clone()), None],
+            ..MachineConfig::default()
+        },
+        &[
+            "C205h initialise (3-byte packets), C201h reset answers AAh, id 0",
+            "C204h device type 0",
+            "C202h/C203h set 100/s and 4 counts/mm; C206h status reads them back",
+            "C207h installs a handler, C200h enables the mouse",
+            "IRQ12 packets (8042 D3h) reach the handler as status, X, Y words",
+            "C200h disables reporting (C206h status bit 5 clear)",
+        ],
+    );
+    let _ = std::fs::remove_file(fd);
+}
+
+/// Host mouse movement (Machine::mouse_event) reaches a guest that enabled the mouse:
+/// after the mouse guest has run, the mouse is re-enabled and an event queued by the host
+/// comes out of the 8042 as a packet with IRQ12.
+#[test]
+fn host_mouse_events_become_packets() {
+    let fd = floppy("mouse.asm");
+    let mut m = Machine::new(MachineConfig {
+        echo_console: false,
+        floppies: [Some(fd.clone()), None],
+        max_instructions: Some(50_000_000),
+        ..MachineConfig::default()
+    })
+    .unwrap();
+    m.run();
+    emu::machine::with_bus(&mut m.cpu, |_, bus| {
+        bus.kbc.write(0x64, 0xD4);
+        bus.kbc.write(0x60, 0xF4);
+        assert_eq!(bus.kbc.read(0x60), 0xFA);
+    });
+    m.mouse_event(7, 3, 1);
+    emu::machine::with_bus(&mut m.cpu, |_, bus| {
+        assert!(bus.kbc.irq12);
+        let p: Vec<u8> = (0..3).map(|_| bus.kbc.read(0x60)).collect();
+        assert_eq!(p, vec![0x29, 7, (-3i8) as u8]);
+    });
+    let _ = std::fs::remove_file(fd);
+}

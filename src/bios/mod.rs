@@ -8,6 +8,7 @@
 
 mod disk;
 mod keyboard;
+mod mouse;
 mod rtc;
 mod system;
 mod tables;
@@ -28,6 +29,7 @@ const SLOTS: u32 = 0xE000;
 const SLOT_COUNT: u32 = 0x110;
 const SLOT_POST: u32 = 0x100;
 const SLOT_KEY: u32 = 0x101;
+const SLOT_MOUSE: u32 = 0x102;
 /// The table of handler offsets roms/bios.asm keeps at F000:DF00.
 const HANDLER_TABLE: u32 = 0xF_DF00;
 
@@ -96,6 +98,7 @@ impl Bios {
         match slot {
             SLOT_POST => return self.post(cpu, bus),
             SLOT_KEY => keyboard::scancode(cpu, bus),
+            SLOT_MOUSE => mouse::packet_byte(cpu, bus),
             0x10 => video::int10(self, cpu, bus),
             0x11 => {
                 let equipment = rd16(cpu, 0x40, 0x10);
@@ -143,7 +146,7 @@ impl Bios {
             let a = HANDLER_TABLE + 2 * i;
             cpu_mem_u16(cpu, a)
         };
-        let (int08, int09, irq_master, irq_slave, dummy, dpt, _config) = (
+        let (int08, int09, irq_master, irq_slave, dummy, dpt, _config, int74) = (
             handler(0),
             handler(1),
             handler(2),
@@ -151,6 +154,7 @@ impl Bios {
             handler(4),
             handler(5),
             handler(6),
+            handler(7),
         );
         // Interrupt vectors.
         for v in 0..256u32 {
@@ -158,6 +162,7 @@ impl Bios {
                 0x08 => int08,
                 0x09 => int09,
                 0x0A..=0x0F => irq_master,
+                0x74 if int74 != 0 => int74,
                 0x70..=0x77 => irq_slave,
                 _ => dummy,
             };

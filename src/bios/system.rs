@@ -101,6 +101,7 @@ pub fn int15(bios: &mut Bios, cpu: &mut Cpu, bus: &mut PcBus) {
         },
         0x4F => set_cf(cpu, true), // keyboard intercept: process the key
         0x83 => super::rtc::event_wait(cpu, bus),
+        0xC2 => super::mouse::int15_c2(cpu, bus),
         0x86 => super::rtc::wait(cpu, bus),
         0x87 => {
             // Block move: CX words between the descriptors at ES:SI+10h and +18h.

@@ -207,6 +207,12 @@ impl PcBus {
             }
             0x60 | 0x64 | 0x92 => {
                 let v = self.kbc.read(port);
+                if port == 0x60 {
+                    // The 8042 drops its interrupt line when the byte is read and raises
+                    // it again for the next one: an edge per byte.
+                    self.pic.set_irq(1, false);
+                    self.pic.set_irq(12, false);
+                }
                 self.update_irqs();
                 v
             }
