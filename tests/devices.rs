@@ -211,3 +211,71 @@ fn host_mouse_events_become_packets() {
     });
     let _ = std::fs::remove_file(fd);
 }
+
+/// Makes a no-emulation El Torito ISO (xorriso, installed by scripts/test.sh) whose boot
+/// image is the whole assembled guest.
+fn iso(source: &str) -> PathBuf {
+    let dir = tmp(&format!("{source}-iso"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let img = floppy(source);
+    let mut bytes = std::fs::read(&img).unwrap();
+    bytes.truncate(18 * 512);
+    std::fs::write(dir.join("boot.bin"), &bytes).unwrap();
+    let out = tmp(&format!("{source}.iso"));
+    let _ = std::fs::remove_file(&out);
+    let status = Command::new("xorriso")
+        .args([
+            "-as",
+            "mkisofs",
+            "-quiet",
+            "-b",
+            "boot.bin",
+            "-no-emul-boot",
+        ])
+        .args(["-boot-load-size", "18", "-o"])
+        .arg(&out)
+        .arg(&dir)
+        .status()
+        .expect("xorriso is needed (apt-get install xorriso)");
+    assert!(status.success(), "xorriso failed");
+    let _ = std::fs::remove_file(img);
+    let _ = std::fs::remove_dir_all(dir);
+    out
+}
+
+const CDROM_TESTS: &[&str] = &[
+    "booted with DL = E0h; INT 13h AH=41h/48h: EDD, 2048-byte sectors",
+    "INT 13h AH=42h reads the primary volume descriptor (CD001)",
+    "ATAPI signature 14h/EBh after SRST on the secondary channel",
+    "IDENTIFY PACKET DEVICE: ATAPI CD-ROM; IDENTIFY DEVICE aborts",
+    "PACKET READ(10) of LBA 16 matches INT 13h",
+    "INQUIRY type 05h; READ CAPACITY equals the INT 13h AH=48h sector count",
+    "an unknown packet fails; REQUEST SENSE gives 05h/20h",
+];
+
+#[test]
+fn el_torito_boot_and_atapi_packets() {
+    let cd = iso("cdrom.asm");
+    run_guest(
+        MachineConfig {
+            cdrom: Some(cd.clone()),
+            boot_cdrom_first: true,
+            ..MachineConfig::default()
+        },
+        CDROM_TESTS,
+    );
+    // `emu boot x.iso` recognises the CD and boots it: the guest exits with 0 failures.
+    let out = Command::new(env!("CARGO_BIN_EXE_emu"))
+        .arg("boot")
+        .arg(&cd)
+        .args(["--max-instructions", "50000000"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_file(cd);
+}

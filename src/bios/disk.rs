@@ -73,6 +73,16 @@ fn transfer(
 
 pub fn int13(bios: &mut Bios, cpu: &mut Cpu, bus: &mut PcBus) {
     let dl = dx(cpu) as u8;
+    if dl == super::eltorito::CD_DRIVE {
+        match super::eltorito::int13(cpu, bus) {
+            0xFF => {}
+            status => {
+                set_ah(cpu, status);
+                set_cf(cpu, status != OK);
+            }
+        }
+        return;
+    }
     let function = ah(cpu);
     if function == 0x01 {
         let s = bios.last_status[(dl >= 0x80) as usize];

@@ -7,6 +7,7 @@
 //! then restores. Calls we do not implement are logged once per AH/AL and fail with CF set.
 
 mod disk;
+mod eltorito;
 mod keyboard;
 mod mouse;
 mod rtc;
@@ -44,6 +45,8 @@ const SERVICED: [u8; 13] = [
 pub enum BootDevice {
     Floppy,
     HardDisk,
+    /// The ATAPI CD-ROM (El Torito, no emulation).
+    CdRom,
 }
 
 pub struct Bios {
@@ -234,10 +237,19 @@ impl Bios {
     /// 0000:7C00 and jumps there with DL = the drive.
     fn boot(&mut self, cpu: &mut Cpu, bus: &mut PcBus) -> After {
         let order = self.boot_order.clone();
+        let mut why = None;
         for dev in order {
+            if dev == BootDevice::CdRom {
+                match eltorito::boot(cpu, bus) {
+                    Ok(()) => return After::Resume,
+                    Err(e) => why = Some(e),
+                }
+                continue;
+            }
             let (drive, disk) = match dev {
                 BootDevice::Floppy => (0x00u8, bus.floppy(0)),
                 BootDevice::HardDisk => (0x80u8, bus.hard_disk(0)),
+                BootDevice::CdRom => continue,
             };
             let Some(disk) = disk else {
                 continue;
@@ -263,7 +275,10 @@ impl Bios {
             cpu.set_flag(Flags::IF, true);
             return After::Resume;
         }
-        let msg = "No bootable device: attach a floppy or hard disk image".to_string();
+        let msg = match why {
+            Some(e) => format!("No bootable device (CD-ROM: {e})"),
+            None => "No bootable device: attach a floppy or hard disk image".to_string(),
+        };
         video::print(cpu, &msg);
         After::NoBoot(msg)
     }

@@ -8,6 +8,7 @@
 //! A channel owns its `Disk`s; the BIOS reaches them through the bus for INT 13h, so both
 //! paths see the same image.
 
+use super::atapi::{self, Reply, Sense};
 use crate::storage::{Disk, SECTOR};
 
 pub const ST_BSY: u8 = 0x80;
@@ -48,6 +49,9 @@ pub struct AtaDrive {
     /// The CHS translation INITIALIZE DEVICE PARAMETERS chose (heads, sectors per track).
     heads: u32,
     spt: u32,
+    /// An ATAPI CD-ROM (PACKET commands) rather than a hard disk.
+    pub atapi: bool,
+    sense: Sense,
 }
 
 /// The default ATA CHS geometry of a disk: 16 heads, 63 sectors, up to 16383 cylinders.
@@ -66,6 +70,17 @@ impl AtaDrive {
             multiple: 0,
             heads,
             spt,
+            atapi: false,
+            sense: Sense::default(),
+        }
+    }
+
+    /// An ATAPI CD-ROM drive with `disk` (an ISO image) in it.
+    pub fn cdrom(disk: Disk) -> AtaDrive {
+        AtaDrive {
+            status: 0,
+            atapi: true,
+            ..AtaDrive::new(disk)
         }
     }
 
@@ -150,6 +165,15 @@ enum Transfer {
         lba: u64,
         left: u32,
         block: u32,
+    },
+    /// ATAPI: the 12-byte packet is being written.
+    Packet,
+    /// ATAPI: data for the host is in the buffer; `blocks` 2048-byte blocks follow from
+    /// `lba`, in chunks of at most `limit` bytes (the host's byte count).
+    PacketIn {
+        lba: u64,
+        blocks: u64,
+        limit: usize,
     },
 }
 
@@ -282,8 +306,23 @@ impl Channel {
             ..TaskFile::default()
         };
         for d in self.drives.iter_mut().flatten() {
-            d.status = ST_DRDY | ST_DSC;
+            d.status = if d.atapi { 0 } else { ST_DRDY | ST_DSC };
             d.error = 0x01; // diagnostics passed
+        }
+        self.atapi_signature();
+    }
+
+    /// An ATAPI device puts 14h/EBh in the cylinder registers after reset (and when it
+    /// refuses ATA commands), so drivers can tell it from a hard disk.
+    fn atapi_signature(&mut self) {
+        if self.drives[self.selected()]
+            .as_ref()
+            .is_some_and(|d| d.atapi)
+        {
+            self.regs.count = 1;
+            self.regs.sector = 1;
+            self.regs.cyl_lo = 0x14;
+            self.regs.cyl_hi = 0xEB;
         }
     }
 
@@ -370,6 +409,10 @@ impl Channel {
         };
         d.status = ST_DRDY | ST_DSC;
         d.error = 0;
+        if d.atapi {
+            self.atapi_command(cmd);
+            return;
+        }
         match cmd {
             0xEC => {
                 let data = d.identify();
@@ -429,6 +472,119 @@ impl Channel {
             0xE7 | 0x10..=0x1F | 0x70..=0x7F | 0xE0..=0xE3 | 0x94..=0x97 => self.finish(0),
             _ => self.abort(),
         }
+    }
+
+    /// ATA commands to an ATAPI device: the packet protocol and its identification.
+    fn atapi_command(&mut self, cmd: u8) {
+        match cmd {
+            0xA0 => {
+                // PACKET: ask for the 12 command bytes (interrupt reason: command out).
+                self.buffer.clear();
+                self.buffer.resize(12, 0);
+                self.pos = 0;
+                self.transfer = Transfer::Packet;
+                self.regs.count = 0x01;
+                if let Some(d) = self.drive() {
+                    d.status = ST_DRDY | ST_DSC | ST_DRQ;
+                }
+            }
+            0xA1 => self.start_in(&atapi::identify(), Transfer::None),
+            0x08 => {
+                // DEVICE RESET.
+                if let Some(d) = self.drive() {
+                    d.status = 0;
+                    d.error = 0x01;
+                }
+                self.transfer = Transfer::None;
+                self.atapi_signature();
+            }
+            0xEF | 0xE7 | 0xE0..=0xE3 => self.finish(0),
+            _ => {
+                self.abort();
+                self.atapi_signature();
+            }
+        }
+    }
+
+    /// Runs the packet in the buffer.
+    fn atapi_packet(&mut self) {
+        let mut packet = [0u8; 12];
+        packet.copy_from_slice(&self.buffer[..12]);
+        let limit = match (self.regs.cyl_lo as usize | (self.regs.cyl_hi as usize) << 8) & !1 {
+            0 => 0xFFFE,
+            n => n,
+        };
+        let Some(d) = self.drive() else {
+            return;
+        };
+        let reply = atapi::execute(&packet, &d.disk, d.sense);
+        if packet[0] != 0x03 {
+            d.sense = Sense::default();
+        }
+        match reply {
+            Reply::Done => self.atapi_done(),
+            Reply::Error(sense) => self.atapi_error(sense),
+            Reply::Data(data) => {
+                let n = data.len().min(limit);
+                self.atapi_offer(
+                    &data[..n],
+                    Transfer::PacketIn {
+                        lba: 0,
+                        blocks: 0,
+                        limit,
+                    },
+                );
+            }
+            Reply::Read { lba, blocks } => self.atapi_read(lba, blocks, limit),
+        }
+    }
+
+    /// Offers a chunk of packet data: byte count in the cylinder registers, reason "data
+    /// in", DRQ and an interrupt.
+    fn atapi_offer(&mut self, data: &[u8], next: Transfer) {
+        self.buffer.clear();
+        self.buffer.extend_from_slice(data);
+        self.pos = 0;
+        self.transfer = next;
+        self.regs.cyl_lo = data.len() as u8;
+        self.regs.cyl_hi = (data.len() >> 8) as u8;
+        self.regs.count = 0x02;
+        if let Some(d) = self.drive() {
+            d.status = ST_DRDY | ST_DSC | ST_DRQ;
+        }
+        self.raise();
+    }
+
+    /// The next chunk of a READ: whole blocks within the byte count (at least one).
+    fn atapi_read(&mut self, lba: u64, blocks: u64, limit: usize) {
+        let n = ((limit / atapi::BLOCK) as u64).clamp(1, 32).min(blocks);
+        let Some(d) = self.drive() else {
+            return;
+        };
+        match atapi::read_blocks(&mut d.disk, lba, n) {
+            Ok(data) => self.atapi_offer(
+                &data,
+                Transfer::PacketIn {
+                    lba: lba + n,
+                    blocks: blocks - n,
+                    limit,
+                },
+            ),
+            Err(sense) => self.atapi_error(sense),
+        }
+    }
+
+    fn atapi_done(&mut self) {
+        self.regs.count = 0x03; // command complete
+        self.finish(0);
+    }
+
+    fn atapi_error(&mut self, sense: Sense) {
+        if let Some(d) = self.drive() {
+            d.sense = sense;
+        }
+        self.regs.count = 0x03;
+        self.finish(sense.0 << 4 | ER_ABRT);
     }
 
     fn multiple(&self) -> u32 {
@@ -522,7 +678,11 @@ impl Channel {
 
     /// Reads `size` bytes from the data port (little-endian).
     pub fn read_data(&mut self, size: u8) -> u32 {
-        if !matches!(self.transfer, Transfer::In { .. }) || self.pos >= self.buffer.len() {
+        let reading = matches!(
+            self.transfer,
+            Transfer::In { .. } | Transfer::PacketIn { .. }
+        );
+        if !reading || self.pos >= self.buffer.len() {
             return u32::MAX >> (32 - 8 * size as u32);
         }
         let mut v = 0u32;
@@ -532,15 +692,19 @@ impl Channel {
             v |= (b as u32) << (8 * k);
         }
         if self.pos >= self.buffer.len() {
-            if let Transfer::In { lba, left, block } = self.transfer {
-                if left > 0 {
-                    self.load_block(lba, left, block);
-                } else {
+            match self.transfer {
+                Transfer::In { lba, left, block } if left > 0 => self.load_block(lba, left, block),
+                Transfer::In { .. } => {
                     self.transfer = Transfer::None;
                     if let Some(d) = self.drive() {
                         d.status = ST_DRDY | ST_DSC;
                     }
                 }
+                Transfer::PacketIn { lba, blocks, limit } if blocks > 0 => {
+                    self.atapi_read(lba, blocks, limit)
+                }
+                Transfer::PacketIn { .. } => self.atapi_done(),
+                _ => {}
             }
         }
         v
@@ -548,6 +712,19 @@ impl Channel {
 
     /// Writes `size` bytes to the data port.
     pub fn write_data(&mut self, size: u8, v: u32) {
+        if self.transfer == Transfer::Packet {
+            for k in 0..size as usize {
+                if self.pos < 12 {
+                    self.buffer[self.pos] = (v >> (8 * k)) as u8;
+                    self.pos += 1;
+                }
+            }
+            if self.pos >= 12 {
+                self.transfer = Transfer::None;
+                self.atapi_packet();
+            }
+            return;
+        }
         let Transfer::Out { lba, left, block } = self.transfer else {
             return;
         };

@@ -6,6 +6,7 @@
 //! reach beyond the bus (A20, reset, BIOS service calls).
 
 pub mod ata;
+pub mod atapi;
 pub mod cmos;
 pub mod dma;
 pub mod fdc;
@@ -160,9 +161,8 @@ impl PcBus {
     /// secondary master, secondary slave.
     pub fn hard_disk(&mut self, n: usize) -> Option<&mut Disk> {
         let (ch, dev) = (n / 2, n % 2);
-        self.ata.get_mut(ch)?.drives[dev]
-            .as_mut()
-            .map(|d| &mut d.disk)
+        let d = self.ata.get_mut(ch)?.drives[dev].as_mut()?;
+        (!d.atapi).then_some(&mut d.disk)
     }
 
     /// How many hard disks are attached (they are numbered without gaps from 80h).

@@ -52,6 +52,10 @@ pub struct MachineConfig {
     pub hard_disks: [Option<PathBuf>; 2],
     /// Boot from the hard disk before the floppy.
     pub boot_hard_disk_first: bool,
+    /// An ISO image in the ATAPI CD-ROM drive (the secondary master).
+    pub cdrom: Option<PathBuf>,
+    /// Boot from the CD-ROM first (El Torito).
+    pub boot_cdrom_first: bool,
     /// Wall-clock time of the RTC at power-on, in seconds since 1970 (None: the host's
     /// clock). A fixed value makes runs reproducible.
     pub rtc_start: Option<u64>,
@@ -72,6 +76,8 @@ impl Default for MachineConfig {
             floppies: [None, None],
             hard_disks: [None, None],
             boot_hard_disk_first: false,
+            cdrom: None,
+            boot_cdrom_first: false,
             rtc_start: None,
         }
     }
@@ -133,7 +139,11 @@ impl Machine {
             open(&config.hard_disks[0], MediaKind::HardDisk)?,
             open(&config.hard_disks[1], MediaKind::HardDisk)?,
         ];
-        let nothing_given = floppies.iter().chain([&hda, &hdb]).all(|d| d.is_none());
+        let cdrom = open(&config.cdrom, MediaKind::CdRom)?;
+        let nothing_given = floppies
+            .iter()
+            .chain([&hda, &hdb, &cdrom])
+            .all(|d| d.is_none());
         if config.bios.is_none() && nothing_given {
             // No image at all: boot our own demo disk.
             floppies[0] = Some(Disk::memory_floppy("(built-in demo disk)", DEMO_DISK));
@@ -169,6 +179,7 @@ impl Machine {
         bus.uarts[0].echo = config.echo_console;
         bus.fdc.drives = floppies;
         bus.ata[0].drives = [hda.map(AtaDrive::new), hdb.map(AtaDrive::new)];
+        bus.ata[1].drives[0] = cdrom.map(AtaDrive::cdrom);
         let mut cpu = Cpu::with_bus(config.cpu, ram, Box::new(bus));
         cpu.mem
             .load_rom(&image)
@@ -182,6 +193,11 @@ impl Machine {
             let mut b = Bios::new();
             if config.boot_hard_disk_first {
                 b.boot_order = vec![BootDevice::HardDisk, BootDevice::Floppy];
+            }
+            if config.boot_cdrom_first {
+                b.boot_order.insert(0, BootDevice::CdRom);
+            } else if config.cdrom.is_some() {
+                b.boot_order.push(BootDevice::CdRom);
             }
             b
         });
@@ -356,11 +372,9 @@ pub fn boot_cli(image: Option<&std::path::Path>, mut config: MachineConfig) -> R
                 config.hard_disks[0] = Some(path.to_path_buf());
                 config.boot_hard_disk_first |= config.floppies[0].is_none();
             }
-            MediaKind::CdRom => {
-                return Err(Error::Usage(format!(
-                    "{}: booting CD-ROM images is not implemented yet",
-                    path.display()
-                )))
+            MediaKind::CdRom if config.cdrom.is_none() => {
+                config.cdrom = Some(path.to_path_buf());
+                config.boot_cdrom_first = true;
             }
             _ => {
                 return Err(Error::Usage(format!(
