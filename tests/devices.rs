@@ -279,3 +279,27 @@ fn el_torito_boot_and_atapi_packets() {
     );
     let _ = std::fs::remove_file(cd);
 }
+
+/// Serial input from the host raises COM1's receive interrupt (IRQ4) once the guest has
+/// enabled it (IER bit 0, MCR OUT2), and the byte reads back from the receive register.
+#[test]
+fn serial_input_raises_irq4() {
+    use emu::devices::PcBus;
+    use emu::io::PortBus;
+    let mut bus = PcBus::new(0, 1 << 20);
+    for (port, v) in emu::devices::pic::AT_PROGRAMMING {
+        bus.write(port, 1, v as u32);
+    }
+    bus.write(0x21, 1, 0xEF); // only IRQ4
+    bus.uarts[0].receive(b"A");
+    bus.sync(10);
+    assert!(!bus.pic.pending(), "receive interrupt not enabled yet");
+    bus.write(0x3F9, 1, 0x01);
+    bus.write(0x3FC, 1, 0x08);
+    bus.sync(20);
+    assert!(bus.pic.pending());
+    assert_eq!(bus.pic.acknowledge(), 0x0C);
+    assert_eq!(bus.read(0x3FD, 1) & 1, 1, "LSR data ready");
+    assert_eq!(bus.read(0x3F8, 1), b'A' as u32);
+    assert_eq!(bus.read(0x3FD, 1) & 1, 0);
+}
