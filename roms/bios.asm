@@ -78,6 +78,8 @@ irq_slave:
 dummy_iret:
         iret
 
+%include "bios-mouse.inc"
+
 ; The diskette parameter table (INT 1Eh) for 1.44 MB drives.
         align 16
 diskette_params:
@@ -88,13 +90,13 @@ diskette_params:
 config_table:
         dw 8                    ; bytes that follow
         db 0xFC, 0x01, 0x00     ; model AT, submodel, revision
-        db 0x70                 ; feature 1: 2nd PIC, RTC, INT 15h/4Fh
+        db 0x74                 ; feature 1: 2nd PIC, RTC, INT 15h/4Fh, EBDA
         db 0x40, 0, 0, 0        ; feature 2: INT 16h/09h
 
 ; The addresses the Rust side needs, at the fixed offset F000:DF00.
         times 0xDF00 - ($ - $$) db 0
 handler_table:
-        dw int08, int09, irq_master, irq_slave, dummy_iret, diskette_params, config_table, 0
+        dw int08, int09, irq_master, irq_slave, dummy_iret, diskette_params, config_table, int74
 
 ; ---- the slot table --------------------------------------------------------------------
         times SLOTS - ($ - $$) db 0

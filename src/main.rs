@@ -17,8 +17,8 @@ struct Cli {
 enum Command {
     /// Boot the machine: runs the firmware (default: the built-in demo ROM).
     Boot {
-        /// Disk image to boot: a floppy or hard disk by its size (with no image and no
-        /// --fda/--hda, the demo ROM runs).
+        /// Disk image to boot: a floppy or hard disk by its size, a CD by its ISO 9660
+        /// signature (with no image and no --fda/--hda/--cdrom, the demo disk boots).
         image: Option<PathBuf>,
         /// Floppy image for drive A:.
         #[arg(long, value_name = "IMAGE")]
@@ -32,12 +32,15 @@ enum Command {
         /// Hard disk image for drive D:.
         #[arg(long, value_name = "IMAGE")]
         hdb: Option<PathBuf>,
+        /// ISO image for the ATAPI CD-ROM drive (secondary master).
+        #[arg(long, value_name = "ISO")]
+        cdrom: Option<PathBuf>,
         /// Start the real-time clock at this time (seconds since 1970-01-01 UTC) instead of
         /// the host's clock, for reproducible runs.
         #[arg(long, value_name = "SECONDS")]
         rtc_start: Option<u64>,
-        /// First boot device: a (floppy) or c (hard disk).
-        #[arg(long, value_parser = ["a", "c"], default_value = "a")]
+        /// First boot device: a (floppy), c (hard disk) or d (CD-ROM, El Torito).
+        #[arg(long, value_parser = ["a", "c", "d"], default_value = "a")]
         boot: String,
         /// Firmware image to run instead of the built-in one (mapped below 1 MiB and at the
         /// top of the address space).
@@ -113,6 +116,7 @@ fn main() -> ExitCode {
             fdb,
             hda,
             hdb,
+            cdrom,
             rtc_start,
             boot,
         } => emu::machine::boot_cli(
@@ -130,6 +134,8 @@ fn main() -> ExitCode {
                 floppies: [fda, fdb],
                 hard_disks: [hda, hdb],
                 boot_hard_disk_first: boot == "c",
+                boot_cdrom_first: boot == "d",
+                cdrom,
                 rtc_start,
             },
         ),

@@ -14,10 +14,10 @@ const SECTOR_NOT_FOUND: u8 = 0x04;
 const WRITE_PROTECTED: u8 = 0x03;
 const NO_MEDIA: u8 = 0x80;
 
-fn drive_mut(bios: &mut Bios, dl: u8) -> Option<&mut Disk> {
+fn drive_mut(bus: &mut PcBus, dl: u8) -> Option<&mut Disk> {
     match dl {
-        0x00 | 0x01 => bios.floppies[dl as usize].as_mut(),
-        0x80 | 0x81 => bios.hard_disks[(dl - 0x80) as usize].as_mut(),
+        0x00 | 0x01 => bus.floppy(dl as usize),
+        0x80..=0x83 => bus.hard_disk((dl - 0x80) as usize),
         _ => None,
     }
 }
@@ -71,8 +71,18 @@ fn transfer(
     (OK, count)
 }
 
-pub fn int13(bios: &mut Bios, cpu: &mut Cpu, _bus: &mut PcBus) {
+pub fn int13(bios: &mut Bios, cpu: &mut Cpu, bus: &mut PcBus) {
     let dl = dx(cpu) as u8;
+    if dl == super::eltorito::CD_DRIVE {
+        match super::eltorito::int13(cpu, bus) {
+            0xFF => {}
+            status => {
+                set_ah(cpu, status);
+                set_cf(cpu, status != OK);
+            }
+        }
+        return;
+    }
     let function = ah(cpu);
     if function == 0x01 {
         let s = bios.last_status[(dl >= 0x80) as usize];
@@ -80,15 +90,17 @@ pub fn int13(bios: &mut Bios, cpu: &mut Cpu, _bus: &mut PcBus) {
         set_cf(cpu, s != OK);
         return;
     }
-    if function == 0x08 && dl < 0x80 && drive_mut(bios, dl).is_none() && dl < 2 {
+    let floppy_count = bus.floppy_count() as u16;
+    let hard_disk_count = bus.hard_disk_count() as u16;
+    if function == 0x08 && dl < 0x80 && drive_mut(bus, dl).is_none() && dl < 2 {
         // Parameters of an empty floppy drive: report the drive count anyway.
-        let n = bios.floppies.iter().filter(|d| d.is_some()).count() as u8;
+        let n = bus.floppy_count() as u8;
         set_reg16(cpu, EDX, n as u16);
         set_reg16(cpu, ECX, 0);
         finish(bios, cpu, dl, OK);
         return;
     }
-    let Some(disk) = drive_mut(bios, dl) else {
+    let Some(disk) = drive_mut(bus, dl) else {
         if function == 0x15 {
             set_ah(cpu, 0);
             set_cf(cpu, false);
@@ -132,13 +144,13 @@ pub fn int13(bios: &mut Bios, cpu: &mut Cpu, _bus: &mut PcBus) {
             let cl = (g.sectors & 0x3F) as u16 | ((maxc >> 2) & 0xC0) as u16;
             set_reg16(cpu, ECX, ((maxc & 0xFF) as u16) << 8 | cl);
             let count = if dl >= 0x80 {
-                bios.hard_disks.iter().filter(|d| d.is_some()).count()
+                hard_disk_count
             } else {
-                bios.floppies.iter().filter(|d| d.is_some()).count()
-            } as u16;
+                floppy_count
+            };
             set_reg16(cpu, EDX, ((g.heads - 1) as u16) << 8 | count);
             if dl < 0x80 {
-                let t = drive_mut(bios, dl).map(|d| d.floppy_type).unwrap_or(4);
+                let t = disk.floppy_type;
                 cpu.gpr[EBX] = (cpu.gpr[EBX] & !0xFF) | t as u32;
                 // ES:DI -> the diskette parameter table.
                 let dpt = super::rd16(cpu, 0, 0x1E * 4);

@@ -7,9 +7,13 @@
 //! then restores. Calls we do not implement are logged once per AH/AL and fail with CF set.
 
 mod disk;
+mod eltorito;
 pub mod font;
 mod keyboard;
+mod mouse;
+mod rtc;
 mod system;
+mod tables;
 mod video;
 
 use std::collections::HashSet;
@@ -27,13 +31,14 @@ const SLOTS: u32 = 0xE000;
 const SLOT_COUNT: u32 = 0x110;
 const SLOT_POST: u32 = 0x100;
 const SLOT_KEY: u32 = 0x101;
+const SLOT_MOUSE: u32 = 0x102;
 /// The table of handler offsets roms/bios.asm keeps at F000:DF00.
 const HANDLER_TABLE: u32 = 0xF_DF00;
 
 /// The INT n vectors served by Rust (INT 40h is the floppy half of INT 13h); the others
 /// point at an IRET.
-const SERVICED: [u8; 12] = [
-    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x40,
+const SERVICED: [u8; 13] = [
+    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x40, 0x70,
 ];
 
 /// Which drive the BIOS boots from first.
@@ -41,11 +46,11 @@ const SERVICED: [u8; 12] = [
 pub enum BootDevice {
     Floppy,
     HardDisk,
+    /// The ATAPI CD-ROM (El Torito, no emulation).
+    CdRom,
 }
 
 pub struct Bios {
-    pub floppies: [Option<Disk>; 2],
-    pub hard_disks: [Option<Disk>; 2],
     pub boot_order: Vec<BootDevice>,
     /// Status of the last INT 13h operation per drive class (floppy, hard disk).
     last_status: [u8; 2],
@@ -60,11 +65,16 @@ pub enum After {
     NoBoot(String),
 }
 
+impl Default for Bios {
+    fn default() -> Self {
+        Bios::new()
+    }
+}
+
 impl Bios {
-    pub fn new(floppies: [Option<Disk>; 2], hard_disks: [Option<Disk>; 2]) -> Bios {
+    /// The BIOS finds its disks on the bus (the floppy controller's drives, the ATA channels).
+    pub fn new() -> Bios {
         Bios {
-            floppies,
-            hard_disks,
             boot_order: vec![BootDevice::Floppy, BootDevice::HardDisk],
             last_status: [0; 2],
             logged: HashSet::new(),
@@ -92,6 +102,7 @@ impl Bios {
         match slot {
             SLOT_POST => return self.post(cpu, bus),
             SLOT_KEY => keyboard::scancode(cpu, bus),
+            SLOT_MOUSE => mouse::packet_byte(cpu, bus),
             0x10 => video::int10(self, cpu, bus),
             0x11 => {
                 let equipment = rd16(cpu, 0x40, 0x10);
@@ -111,6 +122,7 @@ impl Bios {
             }
             0x18 => return After::NoBoot("INT 18h: no bootable disk (ROM BASIC requested)".into()),
             0x19 => return self.boot(cpu, bus),
+            0x70 => rtc::int70(cpu, bus),
             0x1A => system::int1a(self, cpu, bus),
             _ => {
                 self.unimplemented(cpu, slot as u8);
@@ -138,7 +150,7 @@ impl Bios {
             let a = HANDLER_TABLE + 2 * i;
             cpu_mem_u16(cpu, a)
         };
-        let (int08, int09, irq_master, irq_slave, dummy, dpt, _config) = (
+        let (int08, int09, irq_master, irq_slave, dummy, dpt, _config, int74) = (
             handler(0),
             handler(1),
             handler(2),
@@ -146,6 +158,7 @@ impl Bios {
             handler(4),
             handler(5),
             handler(6),
+            handler(7),
         );
         // Interrupt vectors.
         for v in 0..256u32 {
@@ -153,6 +166,7 @@ impl Bios {
                 0x08 => int08,
                 0x09 => int09,
                 0x0A..=0x0F => irq_master,
+                0x74 if int74 != 0 => int74,
                 0x70..=0x77 => irq_slave,
                 _ => dummy,
             };
@@ -171,7 +185,7 @@ impl Bios {
         for (i, port) in coms.iter().enumerate() {
             wr16(cpu, 0x40, 2 * i as u16, *port);
         }
-        let nfloppy = self.floppies.iter().filter(|d| d.is_some()).count() as u16;
+        let nfloppy = bus.floppy_count() as u16;
         let mut equipment = 0x0020 | 4 << 9; // 80x25 colour, four serial ports
         if nfloppy > 0 {
             equipment |= 1 | (nfloppy - 1) << 6;
@@ -182,7 +196,7 @@ impl Bios {
         wr16(cpu, 0x40, 0x1C, 0x1E);
         wr16(cpu, 0x40, 0x80, 0x1E);
         wr16(cpu, 0x40, 0x82, 0x3E);
-        let nhd = self.hard_disks.iter().filter(|d| d.is_some()).count() as u8;
+        let nhd = bus.hard_disk_count() as u8;
         wr8(cpu, 0x40, 0x75, nhd);
         // Ticks since midnight from the RTC.
         let secs = {
@@ -198,11 +212,18 @@ impl Bios {
         wr16(cpu, 0x40, 0x6E, (ticks >> 16) as u16);
         // CMOS: floppy types and equipment.
         let ft = |d: &Option<Disk>| d.as_ref().map(|d| d.floppy_type).unwrap_or(0);
-        bus.cmos.ram[0x10] = ft(&self.floppies[0]) << 4 | ft(&self.floppies[1]);
+        bus.cmos.ram[0x10] = ft(&bus.fdc.drives[0]) << 4 | ft(&bus.fdc.drives[1]);
         bus.cmos.ram[0x14] = (equipment & 0xFF) as u8;
         for (port, v) in crate::devices::pic::AT_PROGRAMMING {
             bus.pic.write(port, v);
         }
+        tables::setup(cpu, bus);
+        // IRQ8 (the RTC, for INT 15h waits) unmasked.
+        bus.pic.write(0xA1, 0xFE);
+        // DMA: the second 8237's channel 4 cascades the first (unmasked, as PC BIOSes
+        // leave it, so floppy and sound drivers only program their own channel).
+        bus.dma.write(0xD6, 0xC0);
+        bus.dma.write(0xD4, 0x00);
         // PIT channel 0: mode 3, 65536 -> 18.2 Hz.
         let now = crate::devices::pit::ns_to_ticks(bus.now_ns());
         bus.pit.write(0x43, 0x36, now);
@@ -215,12 +236,21 @@ impl Bios {
 
     /// INT 19h / the end of POST: loads the first sector of the first bootable drive to
     /// 0000:7C00 and jumps there with DL = the drive.
-    fn boot(&mut self, cpu: &mut Cpu, _bus: &mut PcBus) -> After {
+    fn boot(&mut self, cpu: &mut Cpu, bus: &mut PcBus) -> After {
         let order = self.boot_order.clone();
+        let mut why = None;
         for dev in order {
+            if dev == BootDevice::CdRom {
+                match eltorito::boot(cpu, bus) {
+                    Ok(()) => return After::Resume,
+                    Err(e) => why = Some(e),
+                }
+                continue;
+            }
             let (drive, disk) = match dev {
-                BootDevice::Floppy => (0x00u8, self.floppies[0].as_mut()),
-                BootDevice::HardDisk => (0x80u8, self.hard_disks[0].as_mut()),
+                BootDevice::Floppy => (0x00u8, bus.floppy(0)),
+                BootDevice::HardDisk => (0x80u8, bus.hard_disk(0)),
+                BootDevice::CdRom => continue,
             };
             let Some(disk) = disk else {
                 continue;
@@ -246,7 +276,10 @@ impl Bios {
             cpu.set_flag(Flags::IF, true);
             return After::Resume;
         }
-        let msg = "No bootable device: attach a floppy or hard disk image".to_string();
+        let msg = match why {
+            Some(e) => format!("No bootable device (CD-ROM: {e})"),
+            None => "No bootable device: attach a floppy or hard disk image".to_string(),
+        };
         video::print(cpu, &msg);
         After::NoBoot(msg)
     }

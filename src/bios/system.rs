@@ -99,8 +99,10 @@ pub fn int15(bios: &mut Bios, cpu: &mut Cpu, bus: &mut PcBus) {
                 set_cf(cpu, true);
             }
         },
-        0x4F => set_cf(cpu, true),  // keyboard intercept: process the key
-        0x86 => set_cf(cpu, false), // wait: returns at once (virtual time is not held up)
+        0x4F => set_cf(cpu, true), // keyboard intercept: process the key
+        0x83 => super::rtc::event_wait(cpu, bus),
+        0xC2 => super::mouse::int15_c2(cpu, bus),
+        0x86 => super::rtc::wait(cpu, bus),
         0x87 => {
             // Block move: CX words between the descriptors at ES:SI+10h and +18h.
             let es = cpu.seg[Seg::Es as usize].selector;

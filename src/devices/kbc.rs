@@ -4,8 +4,12 @@
 //!
 //! Implemented: the controller command byte, self-test, interface tests, the output port
 //! (A20, reset), keyboard reset/identify/enable/disable/set-LEDs/scancode-set commands with
-//! their ACKs, translated scancode set 1 bytes queued by the host, IRQ1 on output. Not yet:
-//! the PS/2 mouse, typematic repeat, scancode sets 2/3 without translation.
+//! their ACKs, translated scancode set 1 bytes queued by the host, IRQ1 on output; the
+//! auxiliary port with a PS/2 mouse (mouse.rs): commands A7h/A8h/A9h/D3h/D4h, command byte
+//! bits 1 (IRQ12) and 5 (aux disabled), status bit 5 for mouse bytes. Not yet: typematic
+//! repeat, scancode sets 2/3 without translation.
+
+use super::mouse::Mouse;
 
 use std::collections::VecDeque;
 
@@ -24,7 +28,9 @@ pub enum KbcAction {
 #[derive(Clone, Debug)]
 pub struct Kbc {
     command_byte: u8,
-    output: VecDeque<u8>,
+    /// Bytes for the CPU, each marked with whether it came from the mouse.
+    output: VecDeque<(u8, bool)>,
+    pub mouse: Mouse,
     /// A controller command waiting for its data byte (0x60 write command byte, 0xD1 ...).
     pending_command: Option<u8>,
     /// A keyboard command waiting for its parameter (0xED LEDs, 0xF0 set, 0xF3 rate).
@@ -37,6 +43,8 @@ pub struct Kbc {
     pub port92: u8,
     /// IRQ1 is asserted (output buffer full with interrupts enabled).
     pub irq1: bool,
+    /// IRQ12 is asserted (a mouse byte waits with aux interrupts enabled).
+    pub irq12: bool,
     refresh_toggle: bool,
 }
 
@@ -45,6 +53,7 @@ impl Default for Kbc {
         Kbc {
             command_byte: 0x45, // translation, system flag, keyboard interrupt
             output: VecDeque::new(),
+            mouse: Mouse::default(),
             pending_command: None,
             pending_kbd: None,
             keyboard_enabled: true,
@@ -52,6 +61,7 @@ impl Default for Kbc {
             port61: 0,
             port92: 0,
             irq1: false,
+            irq12: false,
             refresh_toggle: false,
         }
     }
@@ -65,14 +75,28 @@ impl Kbc {
         }
     }
 
+    /// Mouse movement from the host: queued as a packet when the mouse streams and the
+    /// aux port is enabled (dropped whole when the buffer has no room).
+    pub fn mouse_event(&mut self, dx: i32, dy: i32, buttons: u8) {
+        if let Some(p) = self.mouse.event(dx, dy, buttons) {
+            if self.command_byte & 0x20 == 0 && self.output.len() + p.len() <= OUTPUT_CAPACITY {
+                self.reply_aux(&p);
+            }
+        }
+    }
+
     fn update_irq(&mut self) {
-        self.irq1 = !self.output.is_empty() && self.command_byte & 0x01 != 0;
+        let head = self.output.front().map(|&(_, aux)| aux);
+        self.irq1 = head == Some(false) && self.command_byte & 0x01 != 0;
+        self.irq12 = head == Some(true) && self.command_byte & 0x02 != 0;
     }
 
     fn status(&self) -> u8 {
         let mut s = 0x10 | (self.command_byte & 0x04); // keyboard not inhibited, system flag
-        if !self.output.is_empty() {
-            s |= 0x01;
+        match self.output.front() {
+            Some((_, true)) => s |= 0x21,
+            Some(_) => s |= 0x01,
+            None => {}
         }
         if self.pending_command.is_some() {
             s |= 0x08;
@@ -89,7 +113,7 @@ impl Kbc {
     pub fn read(&mut self, port: u16) -> u8 {
         match port {
             0x60 => {
-                let v = self.output.pop_front().unwrap_or(0);
+                let v = self.output.pop_front().map_or(0, |(b, _)| b);
                 self.update_irq();
                 v
             }
@@ -116,9 +140,17 @@ impl Kbc {
     }
 
     fn reply(&mut self, bytes: &[u8]) {
+        self.queue(bytes, false);
+    }
+
+    fn reply_aux(&mut self, bytes: &[u8]) {
+        self.queue(bytes, true);
+    }
+
+    fn queue(&mut self, bytes: &[u8], aux: bool) {
         for &b in bytes {
             if self.output.len() < OUTPUT_CAPACITY {
-                self.output.push_back(b);
+                self.output.push_back((b, aux));
             }
         }
         self.update_irq();
@@ -130,8 +162,9 @@ impl Kbc {
                 let c = self.command_byte;
                 self.reply(&[c]);
             }
-            0x60 | 0xD1 | 0xD2 | 0xD4 => self.pending_command = Some(v),
-            0xA7 | 0xA8 => {}
+            0x60 | 0xD1 | 0xD2 | 0xD3 | 0xD4 => self.pending_command = Some(v),
+            0xA7 => self.command_byte |= 0x20,
+            0xA8 => self.command_byte &= !0x20,
             0xA9 => self.reply(&[0x00]),
             0xAA => self.reply(&[0x55]),
             0xAB => self.reply(&[0x00]),
@@ -172,8 +205,13 @@ impl Kbc {
                     return KbcAction::A20(self.a20);
                 }
                 0xD2 => self.reply(&[v]),
-                // Mouse bytes: no mouse yet, so no answer.
-                _ => {}
+                0xD3 => self.reply_aux(&[v]),
+                _ => {
+                    // D4h: a byte for the mouse (sending enables the aux clock).
+                    self.command_byte &= !0x20;
+                    let answer = self.mouse.command(v);
+                    self.reply_aux(&answer);
+                }
             }
             return KbcAction::None;
         }
@@ -235,6 +273,33 @@ mod tests {
         }
         let n = std::iter::from_fn(|| (k.read(0x64) & 1 != 0).then(|| k.read(0x60))).count();
         assert_eq!(n, OUTPUT_CAPACITY);
+    }
+
+    #[test]
+    fn mouse_on_the_aux_port_raises_irq12() {
+        let mut k = Kbc::default();
+        k.write(0x64, 0xA8);
+        k.write(0x64, 0x20);
+        let cb = k.read(0x60);
+        k.write(0x64, 0x60);
+        k.write(0x60, cb | 0x02);
+        k.write(0x64, 0xD4);
+        k.write(0x60, 0xF4);
+        assert!(k.irq12 && !k.irq1);
+        assert_eq!(k.read(0x64) & 0x21, 0x21, "a mouse byte waits");
+        assert_eq!(k.read(0x60), 0xFA);
+        assert!(!k.irq12);
+        k.mouse_event(3, -2, 2);
+        assert!(k.irq12);
+        let p: Vec<u8> = (0..3).map(|_| k.read(0x60)).collect();
+        assert_eq!(p, vec![0x0A, 3, 2]);
+        // Aux port disabled: no packets; the keyboard still interrupts on IRQ1.
+        k.write(0x64, 0xA7);
+        k.mouse_event(1, 1, 0);
+        assert_eq!(k.read(0x64) & 1, 0);
+        k.key_bytes(&[0x1E]);
+        assert!(k.irq1 && !k.irq12);
+        assert_eq!(k.read(0x64) & 0x20, 0);
     }
 
     #[test]

@@ -16,6 +16,9 @@ pub enum BusRequest {
     Reset,
     /// A ROM stub of the built-in BIOS asks the emulator to perform a service.
     BiosCall,
+    /// A device raised an interrupt or waits for a DMA transfer: end the CPU's slice so
+    /// the machine handles it promptly.
+    Interrupt,
 }
 
 /// What the CPU calls for IN/OUT. The PC's bus routes ports to devices; tests use

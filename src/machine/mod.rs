@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use crate::bios::{After, Bios, BootDevice};
 use crate::cpu::{Cpu, CpuModel, Stop};
+use crate::devices::ata::AtaDrive;
 use crate::devices::PcBus;
 use crate::frontend::TextView;
 use crate::io::OpenBus;
@@ -51,6 +52,10 @@ pub struct MachineConfig {
     pub hard_disks: [Option<PathBuf>; 2],
     /// Boot from the hard disk before the floppy.
     pub boot_hard_disk_first: bool,
+    /// An ISO image in the ATAPI CD-ROM drive (the secondary master).
+    pub cdrom: Option<PathBuf>,
+    /// Boot from the CD-ROM first (El Torito).
+    pub boot_cdrom_first: bool,
     /// Wall-clock time of the RTC at power-on, in seconds since 1970 (None: the host's
     /// clock). A fixed value makes runs reproducible.
     pub rtc_start: Option<u64>,
@@ -71,6 +76,8 @@ impl Default for MachineConfig {
             floppies: [None, None],
             hard_disks: [None, None],
             boot_hard_disk_first: false,
+            cdrom: None,
+            boot_cdrom_first: false,
             rtc_start: None,
         }
     }
@@ -128,13 +135,14 @@ impl Machine {
             open(&config.floppies[0], MediaKind::Floppy)?,
             open(&config.floppies[1], MediaKind::Floppy)?,
         ];
-        let hard_disks = [
+        let [hda, hdb] = [
             open(&config.hard_disks[0], MediaKind::HardDisk)?,
             open(&config.hard_disks[1], MediaKind::HardDisk)?,
         ];
+        let cdrom = open(&config.cdrom, MediaKind::CdRom)?;
         let nothing_given = floppies
             .iter()
-            .chain(hard_disks.iter())
+            .chain([&hda, &hdb, &cdrom])
             .all(|d| d.is_none());
         if config.bios.is_none() && nothing_given {
             // No image at all: boot our own demo disk.
@@ -169,6 +177,9 @@ impl Machine {
         bus.debug.echo = config.echo_console && !builtin_bios;
         bus.debug.log_post = config.post_codes;
         bus.uarts[0].echo = config.echo_console;
+        bus.fdc.drives = floppies;
+        bus.ata[0].drives = [hda.map(AtaDrive::new), hdb.map(AtaDrive::new)];
+        bus.ata[1].drives[0] = cdrom.map(AtaDrive::cdrom);
         let mut cpu = Cpu::with_bus(config.cpu, ram, Box::new(bus));
         cpu.mem
             .load_rom(&image)
@@ -179,9 +190,14 @@ impl Machine {
             None => None,
         };
         let bios = builtin_bios.then(|| {
-            let mut b = Bios::new(floppies, hard_disks);
+            let mut b = Bios::new();
             if config.boot_hard_disk_first {
                 b.boot_order = vec![BootDevice::HardDisk, BootDevice::Floppy];
+            }
+            if config.boot_cdrom_first {
+                b.boot_order.insert(0, BootDevice::CdRom);
+            } else if config.cdrom.is_some() {
+                b.boot_order.push(BootDevice::CdRom);
             }
             b
         });
@@ -204,6 +220,9 @@ impl Machine {
             // Between slices: time, interrupts, and a halted CPU waiting for one.
             let (budget, idle) = with_bus(&mut self.cpu, |cpu, bus| {
                 bus.sync(cpu.icount);
+                if bus.run_dma(&mut cpu.mem) {
+                    cpu.sync_code_writes();
+                }
                 if cpu.halted && cpu.interrupts_enabled() && !bus.pic.pending() {
                     // Nothing to do until the next timer event: the idle time passes as
                     // instruction counts (like the TSC), so the instruction limit also
@@ -319,6 +338,12 @@ impl Machine {
         with_bus(&mut self.cpu, |_, bus| bus.kbc.key_bytes(bytes));
     }
 
+    /// Mouse movement and buttons from the host, for the PS/2 mouse: `dx` right and `dy`
+    /// down in mouse counts, `buttons` bit 0 left, 1 right, 2 middle.
+    pub fn mouse_event(&mut self, dx: i32, dy: i32, buttons: u8) {
+        with_bus(&mut self.cpu, |_, bus| bus.kbc.mouse_event(dx, dy, buttons));
+    }
+
     /// Bytes from the host arriving on serial port `com` (0 = COM1).
     pub fn serial_input(&mut self, com: usize, bytes: &[u8]) {
         with_bus(&mut self.cpu, |_, bus| {
@@ -347,11 +372,9 @@ pub fn boot_cli(image: Option<&std::path::Path>, mut config: MachineConfig) -> R
                 config.hard_disks[0] = Some(path.to_path_buf());
                 config.boot_hard_disk_first |= config.floppies[0].is_none();
             }
-            MediaKind::CdRom => {
-                return Err(Error::Usage(format!(
-                    "{}: booting CD-ROM images is not implemented yet",
-                    path.display()
-                )))
+            MediaKind::CdRom if config.cdrom.is_none() => {
+                config.cdrom = Some(path.to_path_buf());
+                config.boot_cdrom_first = true;
             }
             _ => {
                 return Err(Error::Usage(format!(

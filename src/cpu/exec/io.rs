@@ -63,6 +63,8 @@ pub fn after_port_write(cpu: &mut Cpu) {
         Some(BusRequest::A20(_)) => {}
         Some(BusRequest::Reset) => cpu.stop = Some(Stop::Reset),
         Some(BusRequest::BiosCall) => cpu.stop = Some(Stop::BiosCall),
+        Some(BusRequest::Interrupt) if cpu.stop.is_none() => cpu.stop = Some(Stop::Budget),
+        Some(BusRequest::Interrupt) => {}
     }
 }
 

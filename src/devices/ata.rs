@@ -1,0 +1,987 @@
+//! ATA (IDE) channels with PIO hard disks: the task file, status/alternate status, device
+//! control (nIEN, SRST), device selection with the no-device rules, and the commands a PC
+//! guest's disk driver uses — IDENTIFY DEVICE, READ/WRITE SECTORS and MULTIPLE (LBA28 and
+//! CHS), SET MULTIPLE MODE, READ VERIFY, SET FEATURES, INITIALIZE DEVICE PARAMETERS, FLUSH
+//! CACHE, power-mode commands, EXECUTE DEVICE DIAGNOSTIC. Commands finish at once (the
+//! device is never seen busy); writes go straight to the image file. No DMA.
+//!
+//! A channel owns its `Disk`s; the BIOS reaches them through the bus for INT 13h, so both
+//! paths see the same image.
+
+use super::atapi::{self, Reply, Sense};
+use crate::storage::{Disk, SECTOR};
+
+pub const ST_BSY: u8 = 0x80;
+pub const ST_DRDY: u8 = 0x40;
+pub const ST_DSC: u8 = 0x10;
+pub const ST_DRQ: u8 = 0x08;
+pub const ST_ERR: u8 = 0x01;
+
+pub const ER_ABRT: u8 = 0x04;
+pub const ER_IDNF: u8 = 0x10;
+pub const ER_UNC: u8 = 0x40;
+
+/// Device control register bits (port 0x3F6/0x376).
+const CTL_NIEN: u8 = 0x02;
+const CTL_SRST: u8 = 0x04;
+
+/// The largest READ/WRITE MULTIPLE block we offer (IDENTIFY word 47).
+const MAX_MULTIPLE: u32 = 16;
+
+/// The task-file registers, in port order (base+1 .. base+6 when written).
+#[derive(Clone, Copy, Debug, Default)]
+struct TaskFile {
+    features: u8,
+    count: u8,
+    sector: u8,
+    cyl_lo: u8,
+    cyl_hi: u8,
+    device: u8,
+}
+
+/// A hard disk on a channel, with the per-device state the commands change.
+pub struct AtaDrive {
+    pub disk: Disk,
+    status: u8,
+    error: u8,
+    /// Sectors per READ/WRITE MULTIPLE block (0: multiple mode off).
+    multiple: u32,
+    /// The CHS translation INITIALIZE DEVICE PARAMETERS chose (heads, sectors per track).
+    heads: u32,
+    spt: u32,
+    /// An ATAPI CD-ROM (PACKET commands) rather than a hard disk.
+    pub atapi: bool,
+    sense: Sense,
+}
+
+/// The default ATA CHS geometry of a disk: 16 heads, 63 sectors, up to 16383 cylinders.
+fn default_geometry(sectors: u64) -> (u32, u32, u32) {
+    let cyl = (sectors / (16 * 63)).clamp(1, 16383) as u32;
+    (cyl, 16, 63)
+}
+
+impl AtaDrive {
+    pub fn new(disk: Disk) -> AtaDrive {
+        let (_, heads, spt) = default_geometry(disk.sectors);
+        AtaDrive {
+            disk,
+            status: ST_DRDY | ST_DSC,
+            error: 0x01,
+            multiple: 0,
+            heads,
+            spt,
+            atapi: false,
+            sense: Sense::default(),
+        }
+    }
+
+    /// An ATAPI CD-ROM drive with `disk` (an ISO image) in it.
+    pub fn cdrom(disk: Disk) -> AtaDrive {
+        AtaDrive {
+            status: 0,
+            atapi: true,
+            ..AtaDrive::new(disk)
+        }
+    }
+
+    /// The 256 words of IDENTIFY DEVICE.
+    fn identify(&self) -> [u8; SECTOR] {
+        let mut w = [0u16; 256];
+        let (cyl, heads, spt) = default_geometry(self.disk.sectors);
+        let lba28 = self.disk.sectors.min(0x0FFF_FFFF) as u32;
+        w[0] = 0x0040; // fixed device
+        w[1] = cyl as u16;
+        w[3] = heads as u16;
+        w[6] = spt as u16;
+        put_string(&mut w[10..20], "EMU0000000000001");
+        put_string(&mut w[23..27], "1.0");
+        put_string(&mut w[27..47], "EMU HARDDISK");
+        w[47] = 0x8000 | MAX_MULTIPLE as u16;
+        w[49] = 0x0200; // LBA supported (no DMA)
+        w[50] = 0x4000;
+        w[51] = 0x0200; // PIO mode 2 timing
+        w[53] = 0x0003; // words 54-58 and 64-70 valid
+        let cur_cyl = (self.disk.sectors / (self.heads * self.spt) as u64).min(0xFFFF) as u32;
+        w[54] = cur_cyl as u16;
+        w[55] = self.heads as u16;
+        w[56] = self.spt as u16;
+        let cur = cur_cyl * self.heads * self.spt;
+        w[57] = cur as u16;
+        w[58] = (cur >> 16) as u16;
+        w[59] = if self.multiple > 0 {
+            0x0100 | self.multiple as u16
+        } else {
+            0
+        };
+        w[60] = lba28 as u16;
+        w[61] = (lba28 >> 16) as u16;
+        w[64] = 0x0003; // PIO modes 3 and 4
+        w[65] = 120;
+        w[66] = 120;
+        w[67] = 120;
+        w[68] = 120;
+        w[80] = 0x007E; // ATA-1 .. ATA-6
+        w[82] = 0x4000; // NOP
+        w[83] = 0x5000; // FLUSH CACHE
+        w[84] = 0x4000;
+        w[85] = 0x4000;
+        w[86] = 0x1000;
+        w[87] = 0x4000;
+        let mut out = [0u8; SECTOR];
+        for (i, v) in w.iter().enumerate() {
+            out[2 * i..2 * i + 2].copy_from_slice(&v.to_le_bytes());
+        }
+        // Integrity word: signature A5h and a checksum making the 512 bytes sum to zero.
+        out[510] = 0xA5;
+        let sum = out[..511].iter().fold(0u8, |a, &b| a.wrapping_add(b));
+        out[511] = sum.wrapping_neg();
+        out
+    }
+}
+
+/// ATA strings: two characters per word, the first in the high byte, space padded.
+fn put_string(words: &mut [u16], s: &str) {
+    let mut bytes = s.bytes().chain(std::iter::repeat(b' '));
+    for w in words.iter_mut() {
+        let hi = bytes.next().unwrap_or(b' ') as u16;
+        let lo = bytes.next().unwrap_or(b' ') as u16;
+        *w = hi << 8 | lo;
+    }
+}
+
+/// A PIO data transfer in progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Transfer {
+    None,
+    /// Data for the host is in the buffer; `left` sectors follow from `lba` in blocks of
+    /// `block` sectors.
+    In {
+        lba: u64,
+        left: u32,
+        block: u32,
+    },
+    /// The host fills the buffer with the sectors for `lba`; `left` sectors in all remain.
+    Out {
+        lba: u64,
+        left: u32,
+        block: u32,
+    },
+    /// ATAPI: the 12-byte packet is being written.
+    Packet,
+    /// ATAPI: data for the host is in the buffer; `blocks` 2048-byte blocks follow from
+    /// `lba`, in chunks of at most `limit` bytes (the host's byte count).
+    PacketIn {
+        lba: u64,
+        blocks: u64,
+        limit: usize,
+    },
+}
+
+pub struct Channel {
+    pub drives: [Option<AtaDrive>; 2],
+    regs: TaskFile,
+    control: u8,
+    buffer: Vec<u8>,
+    pos: usize,
+    transfer: Transfer,
+    irq_pending: bool,
+    /// Set when the channel raised its interrupt; the bus takes it to end the CPU's slice
+    /// so the interrupt is delivered promptly.
+    pub raised: bool,
+}
+
+impl Default for Channel {
+    fn default() -> Self {
+        Channel {
+            drives: [None, None],
+            regs: TaskFile::default(),
+            control: 0,
+            buffer: Vec::new(),
+            pos: 0,
+            transfer: Transfer::None,
+            irq_pending: false,
+            raised: false,
+        }
+    }
+}
+
+impl Channel {
+    fn selected(&self) -> usize {
+        (self.regs.device >> 4 & 1) as usize
+    }
+
+    fn drive(&mut self) -> Option<&mut AtaDrive> {
+        let i = self.selected();
+        self.drives[i].as_mut()
+    }
+
+    fn present(&self) -> bool {
+        self.drives.iter().any(|d| d.is_some())
+    }
+
+    /// The interrupt line (IRQ14/15): pending and not masked by nIEN.
+    pub fn irq(&self) -> bool {
+        self.irq_pending && self.control & CTL_NIEN == 0
+    }
+
+    fn raise(&mut self) {
+        self.irq_pending = true;
+        self.raised = true;
+    }
+
+    fn status(&self) -> u8 {
+        if self.control & CTL_SRST != 0 {
+            return ST_BSY;
+        }
+        match &self.drives[self.selected()] {
+            Some(d) => d.status,
+            // Device 0 answers for an absent device 1 with status 0.
+            None => 0,
+        }
+    }
+
+    /// Reads task-file register `reg` (1..=7 of the command block).
+    pub fn read(&mut self, reg: u16) -> u8 {
+        if !self.present() {
+            return 0xFF; // nothing drives the bus
+        }
+        let r = &self.regs;
+        match reg {
+            0 => self.read_data(1) as u8,
+            1 => self.drives[self.selected()].as_ref().map_or(0, |d| d.error),
+            2 => r.count,
+            3 => r.sector,
+            4 => r.cyl_lo,
+            5 => r.cyl_hi,
+            6 => r.device | 0xA0,
+            _ => {
+                self.irq_pending = false;
+                self.status()
+            }
+        }
+    }
+
+    /// The alternate status register: the status without acknowledging the interrupt.
+    pub fn read_alt_status(&self) -> u8 {
+        if self.present() {
+            self.status()
+        } else {
+            0xFF
+        }
+    }
+
+    pub fn write(&mut self, reg: u16, v: u8) {
+        let r = &mut self.regs;
+        match reg {
+            0 => self.write_data(1, v as u32),
+            1 => r.features = v,
+            2 => r.count = v,
+            3 => r.sector = v,
+            4 => r.cyl_lo = v,
+            5 => r.cyl_hi = v,
+            6 => r.device = v,
+            _ => self.command(v),
+        }
+    }
+
+    /// The device control register: nIEN, and SRST (the reset happens as SRST goes low).
+    pub fn write_control(&mut self, v: u8) {
+        let was_reset = self.control & CTL_SRST != 0;
+        self.control = v;
+        if was_reset && v & CTL_SRST == 0 {
+            self.reset();
+        }
+    }
+
+    /// Software reset: both devices return to their power-on state with the ATA signature
+    /// in the task file and device 0 selected.
+    pub fn reset(&mut self) {
+        self.transfer = Transfer::None;
+        self.buffer.clear();
+        self.pos = 0;
+        self.irq_pending = false;
+        self.regs = TaskFile {
+            count: 1,
+            sector: 1,
+            ..TaskFile::default()
+        };
+        for d in self.drives.iter_mut().flatten() {
+            d.status = if d.atapi { 0 } else { ST_DRDY | ST_DSC };
+            d.error = 0x01; // diagnostics passed
+        }
+        self.atapi_signature();
+    }
+
+    /// An ATAPI device puts 14h/EBh in the cylinder registers after reset (and when it
+    /// refuses ATA commands), so drivers can tell it from a hard disk.
+    fn atapi_signature(&mut self) {
+        if self.drives[self.selected()]
+            .as_ref()
+            .is_some_and(|d| d.atapi)
+        {
+            self.regs.count = 1;
+            self.regs.sector = 1;
+            self.regs.cyl_lo = 0x14;
+            self.regs.cyl_hi = 0xEB;
+        }
+    }
+
+    fn sector_count(&self) -> u32 {
+        match self.regs.count {
+            0 => 256,
+            n => n as u32,
+        }
+    }
+
+    /// The command's starting sector from the task file (LBA28 or CHS), None when a CHS
+    /// address lies outside the current translation.
+    fn start_lba(&mut self) -> Option<u64> {
+        let r = self.regs;
+        let d = self.drives[self.selected()].as_ref()?;
+        if r.device & 0x40 != 0 {
+            return Some(
+                ((r.device & 0x0F) as u64) << 24
+                    | (r.cyl_hi as u64) << 16
+                    | (r.cyl_lo as u64) << 8
+                    | r.sector as u64,
+            );
+        }
+        let cyl = r.cyl_lo as u32 | (r.cyl_hi as u32) << 8;
+        let head = (r.device & 0x0F) as u32;
+        let sec = r.sector as u32;
+        if sec == 0 || sec > d.spt || head >= d.heads {
+            return None;
+        }
+        Some(((cyl as u64 * d.heads as u64) + head as u64) * d.spt as u64 + sec as u64 - 1)
+    }
+
+    /// Puts `lba` back into the task file in the addressing mode of the command.
+    fn set_address(&mut self, lba: u64) {
+        let sel = self.selected();
+        let (heads, spt) = match &self.drives[sel] {
+            Some(d) => (d.heads as u64, d.spt as u64),
+            None => return,
+        };
+        let r = &mut self.regs;
+        if r.device & 0x40 != 0 {
+            r.sector = lba as u8;
+            r.cyl_lo = (lba >> 8) as u8;
+            r.cyl_hi = (lba >> 16) as u8;
+            r.device = (r.device & 0xF0) | (lba >> 24 & 0x0F) as u8;
+        } else {
+            let cyl = lba / (heads * spt);
+            let head = lba / spt % heads;
+            r.sector = (lba % spt + 1) as u8;
+            r.cyl_lo = cyl as u8;
+            r.cyl_hi = (cyl >> 8) as u8;
+            r.device = (r.device & 0xF0) | head as u8;
+        }
+    }
+
+    /// Ends the command: status, error, and (unless told otherwise) the interrupt.
+    fn finish(&mut self, error: u8) {
+        if let Some(d) = self.drive() {
+            d.error = error;
+            d.status = ST_DRDY | ST_DSC | if error != 0 { ST_ERR } else { 0 };
+        }
+        self.transfer = Transfer::None;
+        self.raise();
+    }
+
+    fn abort(&mut self) {
+        self.finish(ER_ABRT);
+    }
+
+    fn command(&mut self, cmd: u8) {
+        if self.control & CTL_SRST != 0 {
+            return;
+        }
+        self.irq_pending = false;
+        if cmd == 0x90 {
+            // EXECUTE DEVICE DIAGNOSTIC: device 0 answers for both.
+            self.reset();
+            self.raise();
+            return;
+        }
+        let count = self.sector_count();
+        let Some(d) = self.drive() else {
+            return; // an absent device ignores commands
+        };
+        d.status = ST_DRDY | ST_DSC;
+        d.error = 0;
+        if d.atapi {
+            self.atapi_command(cmd);
+            return;
+        }
+        match cmd {
+            0xEC => {
+                let data = d.identify();
+                self.start_in(&data, Transfer::None);
+            }
+            0x20 | 0x21 => self.start_read(count, 1),
+            0xC4 => match self.multiple() {
+                0 => self.abort(),
+                m => self.start_read(count, m),
+            },
+            0x30 | 0x31 => self.start_write(count, 1),
+            0xC5 => match self.multiple() {
+                0 => self.abort(),
+                m => self.start_write(count, m),
+            },
+            0x40 | 0x41 => match self.start_lba() {
+                Some(lba) if lba + count as u64 <= self.disk_sectors() => {
+                    self.set_address(lba + count as u64 - 1);
+                    self.regs.count = 0;
+                    self.finish(0);
+                }
+                _ => self.finish(ER_IDNF),
+            },
+            0xC6 => {
+                let n = self.regs.count as u32;
+                if n <= MAX_MULTIPLE && n.is_power_of_two() || n == 0 {
+                    if let Some(d) = self.drive() {
+                        d.multiple = n;
+                    }
+                    self.finish(0);
+                } else {
+                    self.abort();
+                }
+            }
+            0x91 => {
+                let (heads, spt) = ((self.regs.device & 0x0F) as u32 + 1, self.regs.count as u32);
+                if spt == 0 {
+                    self.abort();
+                } else {
+                    if let Some(d) = self.drive() {
+                        d.heads = heads;
+                        d.spt = spt;
+                    }
+                    self.finish(0);
+                }
+            }
+            // SET FEATURES: transfer mode, write cache, read look-ahead, reverting defaults.
+            0xEF => match self.regs.features {
+                0x02 | 0x03 | 0x55 | 0x66 | 0x82 | 0xAA | 0xCC => self.finish(0),
+                _ => self.abort(),
+            },
+            0xE5 | 0x98 => {
+                self.regs.count = 0xFF; // CHECK POWER MODE: active
+                self.finish(0);
+            }
+            // FLUSH CACHE (writes are already on the file), RECALIBRATE, SEEK, standby/idle.
+            0xE7 | 0x10..=0x1F | 0x70..=0x7F | 0xE0..=0xE3 | 0x94..=0x97 => self.finish(0),
+            _ => self.abort(),
+        }
+    }
+
+    /// ATA commands to an ATAPI device: the packet protocol and its identification.
+    fn atapi_command(&mut self, cmd: u8) {
+        match cmd {
+            0xA0 => {
+                // PACKET: ask for the 12 command bytes (interrupt reason: command out).
+                self.buffer.clear();
+                self.buffer.resize(12, 0);
+                self.pos = 0;
+                self.transfer = Transfer::Packet;
+                self.regs.count = 0x01;
+                if let Some(d) = self.drive() {
+                    d.status = ST_DRDY | ST_DSC | ST_DRQ;
+                }
+            }
+            0xA1 => self.start_in(&atapi::identify(), Transfer::None),
+            0x08 => {
+                // DEVICE RESET.
+                if let Some(d) = self.drive() {
+                    d.status = 0;
+                    d.error = 0x01;
+                }
+                self.transfer = Transfer::None;
+                self.atapi_signature();
+            }
+            0xEF | 0xE7 | 0xE0..=0xE3 => self.finish(0),
+            _ => {
+                self.abort();
+                self.atapi_signature();
+            }
+        }
+    }
+
+    /// Runs the packet in the buffer.
+    fn atapi_packet(&mut self) {
+        let mut packet = [0u8; 12];
+        packet.copy_from_slice(&self.buffer[..12]);
+        let limit = match (self.regs.cyl_lo as usize | (self.regs.cyl_hi as usize) << 8) & !1 {
+            0 => 0xFFFE,
+            n => n,
+        };
+        let Some(d) = self.drive() else {
+            return;
+        };
+        let reply = atapi::execute(&packet, &d.disk, d.sense);
+        if packet[0] != 0x03 {
+            d.sense = Sense::default();
+        }
+        match reply {
+            Reply::Done => self.atapi_done(),
+            Reply::Error(sense) => self.atapi_error(sense),
+            Reply::Data(data) => {
+                let n = data.len().min(limit);
+                self.atapi_offer(
+                    &data[..n],
+                    Transfer::PacketIn {
+                        lba: 0,
+                        blocks: 0,
+                        limit,
+                    },
+                );
+            }
+            Reply::Read { lba, blocks } => self.atapi_read(lba, blocks, limit),
+        }
+    }
+
+    /// Offers a chunk of packet data: byte count in the cylinder registers, reason "data
+    /// in", DRQ and an interrupt.
+    fn atapi_offer(&mut self, data: &[u8], next: Transfer) {
+        self.buffer.clear();
+        self.buffer.extend_from_slice(data);
+        self.pos = 0;
+        self.transfer = next;
+        self.regs.cyl_lo = data.len() as u8;
+        self.regs.cyl_hi = (data.len() >> 8) as u8;
+        self.regs.count = 0x02;
+        if let Some(d) = self.drive() {
+            d.status = ST_DRDY | ST_DSC | ST_DRQ;
+        }
+        self.raise();
+    }
+
+    /// The next chunk of a READ: whole blocks within the byte count (at least one).
+    fn atapi_read(&mut self, lba: u64, blocks: u64, limit: usize) {
+        let n = ((limit / atapi::BLOCK) as u64).clamp(1, 32).min(blocks);
+        let Some(d) = self.drive() else {
+            return;
+        };
+        match atapi::read_blocks(&mut d.disk, lba, n) {
+            Ok(data) => self.atapi_offer(
+                &data,
+                Transfer::PacketIn {
+                    lba: lba + n,
+                    blocks: blocks - n,
+                    limit,
+                },
+            ),
+            Err(sense) => self.atapi_error(sense),
+        }
+    }
+
+    fn atapi_done(&mut self) {
+        self.regs.count = 0x03; // command complete
+        self.finish(0);
+    }
+
+    fn atapi_error(&mut self, sense: Sense) {
+        if let Some(d) = self.drive() {
+            d.sense = sense;
+        }
+        self.regs.count = 0x03;
+        self.finish(sense.0 << 4 | ER_ABRT);
+    }
+
+    fn multiple(&self) -> u32 {
+        self.drives[self.selected()]
+            .as_ref()
+            .map_or(0, |d| d.multiple)
+    }
+
+    fn disk_sectors(&self) -> u64 {
+        self.drives[self.selected()]
+            .as_ref()
+            .map_or(0, |d| d.disk.sectors)
+    }
+
+    /// Offers `data` to the host (DRQ) and interrupts; `next` is what follows.
+    fn start_in(&mut self, data: &[u8], next: Transfer) {
+        self.buffer.clear();
+        self.buffer.extend_from_slice(data);
+        self.pos = 0;
+        self.transfer = next;
+        if let Some(d) = self.drive() {
+            d.status = ST_DRDY | ST_DSC | ST_DRQ;
+        }
+        self.raise();
+        if next == Transfer::None {
+            // Data with nothing after it (IDENTIFY): keep a marker transfer so reads drain it.
+            self.transfer = Transfer::In {
+                lba: 0,
+                left: 0,
+                block: 1,
+            };
+        }
+    }
+
+    fn start_read(&mut self, count: u32, block: u32) {
+        match self.start_lba() {
+            Some(lba) => self.load_block(lba, count, block),
+            None => self.finish(ER_IDNF),
+        }
+    }
+
+    /// Reads the next block of an IN transfer into the buffer and offers it.
+    fn load_block(&mut self, lba: u64, left: u32, block: u32) {
+        let n = block.min(left);
+        let mut data = vec![0u8; n as usize * SECTOR];
+        let end = lba.saturating_add(n as u64);
+        let ok = end <= self.disk_sectors()
+            && self
+                .drive()
+                .is_some_and(|d| d.disk.read(lba, &mut data).is_ok());
+        if !ok {
+            self.set_address(lba.min(self.disk_sectors()));
+            self.finish(if end > self.disk_sectors() {
+                ER_IDNF
+            } else {
+                ER_UNC
+            });
+            return;
+        }
+        self.set_address(end - 1);
+        self.regs.count = (left - n) as u8;
+        self.start_in(
+            &data,
+            Transfer::In {
+                lba: end,
+                left: left - n,
+                block,
+            },
+        );
+    }
+
+    fn start_write(&mut self, count: u32, block: u32) {
+        let Some(lba) = self.start_lba() else {
+            self.finish(ER_IDNF);
+            return;
+        };
+        self.expect_block(lba, count, block);
+    }
+
+    /// Asks the host for the next block of an OUT transfer (DRQ, no interrupt).
+    fn expect_block(&mut self, lba: u64, left: u32, block: u32) {
+        let n = block.min(left) as usize;
+        self.buffer.clear();
+        self.buffer.resize(n * SECTOR, 0);
+        self.pos = 0;
+        self.transfer = Transfer::Out { lba, left, block };
+        if let Some(d) = self.drive() {
+            d.status = ST_DRDY | ST_DSC | ST_DRQ;
+        }
+    }
+
+    /// Reads `size` bytes from the data port (little-endian).
+    pub fn read_data(&mut self, size: u8) -> u32 {
+        let reading = matches!(
+            self.transfer,
+            Transfer::In { .. } | Transfer::PacketIn { .. }
+        );
+        if !reading || self.pos >= self.buffer.len() {
+            return u32::MAX >> (32 - 8 * size as u32);
+        }
+        let mut v = 0u32;
+        for k in 0..size as usize {
+            let b = self.buffer.get(self.pos).copied().unwrap_or(0xFF);
+            self.pos = (self.pos + 1).min(self.buffer.len());
+            v |= (b as u32) << (8 * k);
+        }
+        if self.pos >= self.buffer.len() {
+            match self.transfer {
+                Transfer::In { lba, left, block } if left > 0 => self.load_block(lba, left, block),
+                Transfer::In { .. } => {
+                    self.transfer = Transfer::None;
+                    if let Some(d) = self.drive() {
+                        d.status = ST_DRDY | ST_DSC;
+                    }
+                }
+                Transfer::PacketIn { lba, blocks, limit } if blocks > 0 => {
+                    self.atapi_read(lba, blocks, limit)
+                }
+                Transfer::PacketIn { .. } => self.atapi_done(),
+                _ => {}
+            }
+        }
+        v
+    }
+
+    /// Writes `size` bytes to the data port.
+    pub fn write_data(&mut self, size: u8, v: u32) {
+        if self.transfer == Transfer::Packet {
+            for k in 0..size as usize {
+                if self.pos < 12 {
+                    self.buffer[self.pos] = (v >> (8 * k)) as u8;
+                    self.pos += 1;
+                }
+            }
+            if self.pos >= 12 {
+                self.transfer = Transfer::None;
+                self.atapi_packet();
+            }
+            return;
+        }
+        let Transfer::Out { lba, left, block } = self.transfer else {
+            return;
+        };
+        for k in 0..size as usize {
+            if self.pos < self.buffer.len() {
+                self.buffer[self.pos] = (v >> (8 * k)) as u8;
+                self.pos += 1;
+            }
+        }
+        if self.pos < self.buffer.len() {
+            return;
+        }
+        let n = (self.buffer.len() / SECTOR) as u32;
+        let end = lba.saturating_add(n as u64);
+        let buffer = std::mem::take(&mut self.buffer);
+        let result = if end > self.disk_sectors() {
+            Err(ER_IDNF)
+        } else {
+            match self.drive() {
+                Some(d) => d.disk.write(lba, &buffer).map_err(|_| ER_ABRT),
+                None => Err(ER_ABRT),
+            }
+        };
+        self.buffer = buffer;
+        match result {
+            Err(e) => {
+                self.set_address(lba.min(self.disk_sectors()));
+                self.finish(e);
+            }
+            Ok(()) => {
+                self.set_address(end - 1);
+                self.regs.count = (left - n) as u8;
+                if left > n {
+                    self.expect_block(end, left - n, block);
+                    self.raise();
+                } else {
+                    self.finish(0);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn temp_disk(name: &str, sectors: usize) -> (PathBuf, Disk) {
+        let p = std::env::temp_dir().join(format!("emu-ata-{}-{name}", std::process::id()));
+        let mut bytes = vec![0u8; sectors * SECTOR];
+        for (i, s) in bytes.chunks_mut(SECTOR).enumerate() {
+            s[0..4].copy_from_slice(&(i as u32).to_le_bytes());
+        }
+        std::fs::write(&p, &bytes).unwrap();
+        let d = Disk::open(&p, Some(crate::storage::MediaKind::HardDisk)).unwrap();
+        (p, d)
+    }
+
+    fn channel(name: &str, sectors: usize) -> (PathBuf, Channel) {
+        let (p, d) = temp_disk(name, sectors);
+        let mut c = Channel::default();
+        c.drives[0] = Some(AtaDrive::new(d));
+        (p, c)
+    }
+
+    fn set_lba(c: &mut Channel, lba: u32, count: u8) {
+        c.write(2, count);
+        c.write(3, lba as u8);
+        c.write(4, (lba >> 8) as u8);
+        c.write(5, (lba >> 16) as u8);
+        c.write(6, 0xE0 | (lba >> 24) as u8 & 0x0F);
+    }
+
+    fn read_sector(c: &mut Channel) -> Vec<u8> {
+        (0..256)
+            .flat_map(|_| (c.read_data(2) as u16).to_le_bytes())
+            .collect()
+    }
+
+    #[test]
+    fn no_device_floats_and_absent_slave_reads_zero() {
+        let mut empty = Channel::default();
+        assert_eq!(empty.read(7), 0xFF);
+        assert_eq!(empty.read_alt_status(), 0xFF);
+        let (p, mut c) = channel("sel", 64);
+        assert_eq!(c.read(7), ST_DRDY | ST_DSC);
+        c.write(6, 0xB0); // device 1: absent
+        assert_eq!(c.read(7), 0);
+        c.write(7, 0xEC); // ignored
+        assert!(!c.irq());
+        let _ = std::fs::remove_file(p);
+    }
+
+    #[test]
+    fn identify_reports_geometry_capacity_and_checksum() {
+        let (p, mut c) = channel("id", 16 * 63 * 3);
+        c.write(6, 0xA0);
+        c.write(7, 0xEC);
+        assert!(c.irq());
+        assert_eq!(c.read_alt_status(), ST_DRDY | ST_DSC | ST_DRQ);
+        assert!(c.irq(), "alternate status does not acknowledge");
+        assert_eq!(c.read(7) & ST_DRQ, ST_DRQ);
+        assert!(!c.irq(), "status acknowledges");
+        let id = read_sector(&mut c);
+        let word = |i: usize| u16::from_le_bytes([id[2 * i], id[2 * i + 1]]);
+        assert_eq!((word(1), word(3), word(6)), (3, 16, 63));
+        assert_eq!(word(60) as u32 | (word(61) as u32) << 16, 16 * 63 * 3);
+        assert_eq!(&id[54..62], b"ME UAHDR"); // "EMU HARD" with bytes swapped per word
+        assert_eq!(id.iter().fold(0u8, |a, &b| a.wrapping_add(b)), 0);
+        assert_eq!(c.read(7), ST_DRDY | ST_DSC);
+        let _ = std::fs::remove_file(p);
+    }
+
+    #[test]
+    fn read_sectors_lba_interrupts_per_sector() {
+        let (p, mut c) = channel("rd", 100);
+        set_lba(&mut c, 10, 3);
+        c.write(7, 0x20);
+        for lba in 10..13u32 {
+            assert!(c.irq());
+            assert_eq!(c.read(7), ST_DRDY | ST_DSC | ST_DRQ);
+            let s = read_sector(&mut c);
+            assert_eq!(u32::from_le_bytes(s[0..4].try_into().unwrap()), lba);
+        }
+        assert!(!c.irq(), "no interrupt after the last sector of a read");
+        assert_eq!(c.read(7), ST_DRDY | ST_DSC);
+        assert_eq!(c.read(3), 12, "task file holds the last sector");
+        let _ = std::fs::remove_file(p);
+    }
+
+    #[test]
+    fn chs_addressing_and_initialize_device_parameters() {
+        let (p, mut c) = channel("chs", 16 * 63 * 2);
+        // Cylinder 1, head 2, sector 5 under 16/63: (1*16+2)*63+4.
+        c.write(2, 1);
+        c.write(3, 5);
+        c.write(4, 1);
+        c.write(5, 0);
+        c.write(6, 0xA2);
+        c.write(7, 0x20);
+        let s = read_sector(&mut c);
+        assert_eq!(u32::from_le_bytes(s[0..4].try_into().unwrap()), 18 * 63 + 4);
+        // Translate to 4 heads, 17 sectors.
+        c.write(2, 17);
+        c.write(6, 0xA3);
+        c.write(7, 0x91);
+        assert_eq!(c.read(7), ST_DRDY | ST_DSC);
+        c.write(2, 1);
+        c.write(3, 17);
+        c.write(4, 2);
+        c.write(6, 0xA3);
+        c.write(7, 0x20);
+        let s = read_sector(&mut c);
+        assert_eq!(
+            u32::from_le_bytes(s[0..4].try_into().unwrap()),
+            (2 * 4 + 3) * 17 + 16
+        );
+        // Sector 18 does not exist under 17 sectors per track.
+        c.write(3, 18);
+        c.write(7, 0x20);
+        assert_eq!(c.read(7), ST_DRDY | ST_DSC | ST_ERR);
+        assert_eq!(c.read(1), ER_IDNF);
+        let _ = std::fs::remove_file(p);
+    }
+
+    #[test]
+    fn write_multiple_reaches_the_file_with_32_bit_access() {
+        let (p, mut c) = channel("wm", 64);
+        set_lba(&mut c, 0, 0);
+        c.write(2, 4);
+        c.write(7, 0xC5);
+        assert_eq!(c.read(7), ST_DRDY | ST_DSC | ST_ERR, "multiple mode off");
+        assert_eq!(c.read(1), ER_ABRT);
+        c.write(2, 3);
+        c.write(7, 0xC6);
+        assert_eq!(c.read(1), ER_ABRT, "not a power of two");
+        c.write(2, 4);
+        c.write(7, 0xC6);
+        assert_eq!(c.read(7), ST_DRDY | ST_DSC);
+        set_lba(&mut c, 20, 6);
+        c.write(7, 0xC5);
+        assert!(!c.irq(), "no interrupt before the first block");
+        for block in 0..2 {
+            assert_eq!(c.read_alt_status() & ST_DRQ, ST_DRQ);
+            let n = if block == 0 { 4 } else { 2 };
+            for i in 0..n * 128 {
+                c.write_data(4, 0xA5A5_0000 | (block * 1000 + i) as u32);
+            }
+            assert!(c.irq(), "an interrupt after each block");
+            c.read(7);
+        }
+        assert_eq!(c.read(7), ST_DRDY | ST_DSC);
+        let bytes = std::fs::read(&p).unwrap();
+        assert_eq!(&bytes[20 * 512..20 * 512 + 4], &[0, 0, 0xA5, 0xA5]);
+        assert_eq!(&bytes[24 * 512..24 * 512 + 4], &[0xE8, 0x03, 0xA5, 0xA5]);
+        assert_eq!(&bytes[26 * 512..26 * 512 + 4], &[26, 0, 0, 0], "untouched");
+        let _ = std::fs::remove_file(p);
+    }
+
+    #[test]
+    fn read_multiple_blocks_and_errors_past_the_end() {
+        let (p, mut c) = channel("rm", 40);
+        c.write(2, 8);
+        c.write(7, 0xC6);
+        set_lba(&mut c, 30, 10);
+        c.write(7, 0xC4);
+        let mut seen = Vec::new();
+        for _ in 0..8 {
+            seen.push(u32::from_le_bytes(
+                read_sector(&mut c)[0..4].try_into().unwrap(),
+            ));
+        }
+        assert_eq!(seen, (30..38).collect::<Vec<_>>());
+        assert_eq!(c.read(7) & ST_DRQ, ST_DRQ);
+        read_sector(&mut c);
+        read_sector(&mut c);
+        assert_eq!(c.read(7), ST_DRDY | ST_DSC);
+        // Past the end: the sectors before it arrive, then the error.
+        set_lba(&mut c, 38, 4);
+        c.write(7, 0x20);
+        read_sector(&mut c);
+        assert_eq!(c.read(7), ST_DRDY | ST_DSC | ST_DRQ);
+        read_sector(&mut c);
+        assert_eq!(c.read(7), ST_DRDY | ST_DSC | ST_ERR);
+        assert_eq!(c.read(1), ER_IDNF);
+        // READ VERIFY checks the range without data.
+        set_lba(&mut c, 35, 5);
+        c.write(7, 0x40);
+        assert_eq!(c.read(7), ST_DRDY | ST_DSC);
+        set_lba(&mut c, 36, 5);
+        c.write(7, 0x40);
+        assert_eq!(c.read(1), ER_IDNF);
+        let _ = std::fs::remove_file(p);
+    }
+
+    #[test]
+    fn srst_and_nien() {
+        let (p, mut c) = channel("rst", 16);
+        c.write_control(CTL_NIEN);
+        c.write(7, 0xEC);
+        assert!(!c.irq(), "nIEN masks the line");
+        c.write_control(0);
+        assert!(c.irq());
+        c.write_control(CTL_SRST);
+        assert_eq!(c.read_alt_status(), ST_BSY);
+        c.write_control(0);
+        assert_eq!(c.read(7), ST_DRDY | ST_DSC);
+        assert_eq!((c.read(2), c.read(3), c.read(4), c.read(5)), (1, 1, 0, 0));
+        assert_eq!(c.read(1), 0x01);
+        assert_eq!(
+            c.read_data(2),
+            0xFFFF,
+            "the reset dropped the IDENTIFY data"
+        );
+        c.write(7, 0xFF);
+        assert_eq!(c.read(1), ER_ABRT, "unknown commands abort");
+        let _ = std::fs::remove_file(p);
+    }
+}
