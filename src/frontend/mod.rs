@@ -50,3 +50,7 @@ impl TextView {
         line.trim_end().to_string()
     }
 }
+
+// Stand-ins for the VGA and devices branches (delete at merge, see the file).
+mod standin;
+pub use standin::screenshot;
