@@ -14,6 +14,8 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+// Parsed once per process: the size of the boot variant does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Boot the machine: runs the firmware (default: the built-in demo ROM).
     Boot {
@@ -64,6 +66,21 @@ enum Command {
         /// Write every executed instruction with the registers to FILE (slow).
         #[arg(long, value_name = "FILE")]
         trace: Option<PathBuf>,
+        /// Where the screen and keyboard go: window, term (the text screen in this
+        /// terminal) or none (the serial console COM1 on stdin/stdout). Default: a window
+        /// when a display is available, else none.
+        #[arg(long, value_parser = parse_display)]
+        display: Option<emu::frontend::DisplayKind>,
+        /// Integer scale of the window's picture (1..=16).
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        scale: u32,
+        /// Run script commands from FILE (wait-text, type, key, screenshot, sleep, echo,
+        /// pause, resume, quit; see docs/user-guide.md).
+        #[arg(long, value_name = "FILE")]
+        script: Option<PathBuf>,
+        /// Save the screen as a PNG file when the run ends.
+        #[arg(long, value_name = "FILE.png")]
+        screenshot: Option<PathBuf>,
     },
     /// Run an external instruction-accuracy test suite against the CPU.
     #[command(name = "test-suite")]
@@ -96,6 +113,10 @@ fn parse_cpu(s: &str) -> Result<CpuModel, String> {
     s.parse()
 }
 
+fn parse_display(s: &str) -> Result<emu::frontend::DisplayKind, String> {
+    s.parse()
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -115,6 +136,10 @@ fn main() -> ExitCode {
             hdb,
             rtc_start,
             boot,
+            display,
+            scale,
+            script,
+            screenshot,
         } => emu::machine::boot_cli(
             image.as_deref(),
             emu::machine::MachineConfig {
@@ -131,6 +156,12 @@ fn main() -> ExitCode {
                 hard_disks: [hda, hdb],
                 boot_hard_disk_first: boot == "c",
                 rtc_start,
+            },
+            &emu::frontend::Options {
+                display,
+                scale,
+                script,
+                screenshot,
             },
         ),
         Command::TestSuite {

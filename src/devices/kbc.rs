@@ -65,6 +65,11 @@ impl Kbc {
         }
     }
 
+    /// Bytes waiting for the CPU (a host pacing keystrokes sends the next when this is 0).
+    pub fn pending_output(&self) -> usize {
+        self.output.len()
+    }
+
     fn update_irq(&mut self) {
         self.irq1 = !self.output.is_empty() && self.command_byte & 0x01 != 0;
     }
