@@ -7,7 +7,12 @@ use clap::{Parser, Subcommand};
 use emu::cpu::CpuModel;
 
 #[derive(Parser)]
-#[command(name = "emu", version, about = "A pure-software x86 PC emulator")]
+#[command(
+    name = "emu",
+    version,
+    about = "A pure-software x86 PC emulator",
+    after_help = "Examples:\n  emu boot                        boot the built-in demo disk\n  emu boot freedos.img            boot a floppy or hard disk image in a window\n  emu boot --display term dos.img DOS in this terminal (Ctrl-A x quits)\n  emu boot --display none os.img  serial console COM1 on stdin/stdout\n\nThe user guide is docs/user-guide.md."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -17,10 +22,16 @@ struct Cli {
 // Parsed once per process: the size of the boot variant does not matter.
 #[allow(clippy::large_enum_variant)]
 enum Command {
-    /// Boot the machine: runs the firmware (default: the built-in demo ROM).
+    /// Boot a PC from a disk image (with no image: the built-in demo disk).
+    #[command(
+        after_help = "Window keys: Ctrl+Alt+G releases/grabs keyboard and mouse, Ctrl+Alt+S \
+saves a screenshot (emu-screenshot-N.png), Ctrl+Alt+P pauses, Ctrl+Alt+Q quits.\n\
+Terminal and serial console: Ctrl-A x quits, Ctrl-A a sends Ctrl-A.\n\
+Ctrl-C (SIGINT) ends the run cleanly; in raw terminal modes Ctrl-C goes to the guest."
+    )]
     Boot {
-        /// Disk image to boot: a floppy or hard disk by its size (with no image and no
-        /// --fda/--hda, the demo ROM runs).
+        /// Disk image to boot: a floppy or hard disk, told apart by its size (with no image,
+        /// no --fda/--hda/--bios: the built-in demo disk).
         image: Option<PathBuf>,
         /// Floppy image for drive A:.
         #[arg(long, value_name = "IMAGE")]
@@ -140,30 +151,43 @@ fn main() -> ExitCode {
             scale,
             script,
             screenshot,
-        } => emu::machine::boot_cli(
-            image.as_deref(),
-            emu::machine::MachineConfig {
-                cpu,
-                ram_mib: memory,
-                bios,
-                max_instructions,
-                post_codes,
-                echo_console: true,
-                dump_state,
-                no_reboot,
-                trace,
-                floppies: [fda, fdb],
-                hard_disks: [hda, hdb],
-                boot_hard_disk_first: boot == "c",
-                rtc_start,
-            },
-            &emu::frontend::Options {
-                display,
-                scale,
-                script,
-                screenshot,
-            },
-        ),
+        } => {
+            if image.is_none()
+                && fda.is_none()
+                && fdb.is_none()
+                && hda.is_none()
+                && hdb.is_none()
+                && bios.is_none()
+            {
+                eprintln!(
+                    "emu: no disk image given: booting the built-in demo disk (emu boot --help)"
+                );
+            }
+            emu::machine::boot_cli(
+                image.as_deref(),
+                emu::machine::MachineConfig {
+                    cpu,
+                    ram_mib: memory,
+                    bios,
+                    max_instructions,
+                    post_codes,
+                    echo_console: true,
+                    dump_state,
+                    no_reboot,
+                    trace,
+                    floppies: [fda, fdb],
+                    hard_disks: [hda, hdb],
+                    boot_hard_disk_first: boot == "c",
+                    rtc_start,
+                },
+                &emu::frontend::Options {
+                    display,
+                    scale,
+                    script,
+                    screenshot,
+                },
+            )
+        }
         Command::TestSuite {
             suite:
                 Suite::Singlestep {

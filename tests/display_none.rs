@@ -123,3 +123,42 @@ fn sigint_ends_the_run_cleanly() {
     assert!(log.contains("emu: stopped at"), "{log}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn bad_frontend_flags_are_one_line_errors() {
+    for (args, want) in [
+        (&["--display", "vga"][..], "unknown display"),
+        (&["--scale", "0"][..], "--scale 0 out of range"),
+        (
+            &["--script", "/nonexistent/script.txt"][..],
+            "/nonexistent/script.txt",
+        ),
+    ] {
+        let out = emu()
+            .arg("boot")
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(want), "{args:?}: {stderr}");
+    }
+    // A script with a bad line is refused before the guest runs, naming the line.
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let script = dir.join(format!("bad-script-{}.txt", std::process::id()));
+    std::fs::write(&script, "wait-text A:\\>\nfrobnicate\n").unwrap();
+    let out = emu()
+        .args(["boot", "--display", "none", "--script"])
+        .arg(&script)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("line 2: unknown command \"frobnicate\""),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_file(&script);
+}
