@@ -104,7 +104,11 @@ fn freedos_in_the_terminal_under_tmux() {
     ]);
     assert!(out.status.success(), "tmux: {out:?}");
 
-    let screen = tmux.wait_for(|s| s.contains("A:\\>"), "FreeDOS prompt");
+    // AUTOEXEC.BAT ends by clearing the screen: the prompt alone on the first line.
+    let screen = tmux.wait_for(
+        |s| s.lines().next().map(str::trim_end) == Some("A:\\>"),
+        "FreeDOS prompt on a cleared screen",
+    );
     assert!(!screen.contains("FreeCom version"), "{screen}");
     // Typed into the terminal: the frontend turns the characters into scancodes.
     tmux.cmd(&["send-keys", "-t", "emu", "ver", "Enter"]);

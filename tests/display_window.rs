@@ -157,11 +157,12 @@ fn freedos_in_a_window_under_xvfb() {
         std::thread::sleep(Duration::from_millis(100));
     }
 
-    // The script waits for the prompt, lets the test type `ver` through X, waits for the
-    // version line, then freezes the guest and renders the reference from its VRAM.
+    // The script waits for the prompt, lets the test type `ver` through X, waits for DOS
+    // to echo it (only keys that went through the window can put it there), then freezes
+    // the guest and renders the reference from its VRAM.
     std::fs::write(
         dir.join("script.txt"),
-        "wait-text A:\\>\necho READY\nwait-text FreeCom version\nsleep 200\npause\nscreenshot ref.png\necho PAUSED\n",
+        "wait-text A:\\>\necho READY\nwait-text A:\\>ver\nwait-text FreeCom version\nsleep 200\npause\nscreenshot ref.png\necho PAUSED\n",
     )
     .unwrap();
     // No --display: with a display available the window is the default.

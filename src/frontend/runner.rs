@@ -16,8 +16,12 @@ use super::{Frame, TextView};
 use crate::machine::{Machine, Outcome};
 use crate::Result;
 
-/// Guest instructions between two looks at the host (a few milliseconds of guest time).
-const SLICE: u64 = 200_000;
+/// Host time between two looks at the host: frames, keys and quit requests wait at most
+/// this long. The slice in guest instructions adapts to the guest's speed.
+const SLICE_TIME: Duration = Duration::from_millis(4);
+/// Bounds of the adaptive slice, in guest instructions.
+const SLICE_MIN: u64 = 10_000;
+const SLICE_MAX: u64 = 4_000_000;
 
 /// Set by the Ctrl-C (SIGINT) handler: the run ends cleanly at the next slice.
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -155,6 +159,7 @@ impl Runner<'_> {
         let mut scratch = Frame::default();
         let mut next_frame = Instant::now();
         let (mut speed_t, mut speed_n) = (Instant::now(), self.machine.cpu.icount);
+        let mut slice = 100_000u64;
         loop {
             if INTERRUPTED.load(Ordering::SeqCst) {
                 return Ok(Outcome::Stopped);
@@ -192,9 +197,15 @@ impl Runner<'_> {
                     let b = serial.pop_front().unwrap_or(0);
                     self.machine.serial_input(0, &[b]);
                 }
-                if let Some(outcome) = self.machine.run_for(SLICE) {
+                let start = Instant::now();
+                if let Some(outcome) = self.machine.run_for(slice) {
                     return Ok(outcome);
                 }
+                // Aim the next slice at SLICE_TIME (idle guests skip time fast: the bound
+                // keeps a waiting guest's slices finite).
+                let took = start.elapsed().as_secs_f64().max(1e-6);
+                let ideal = slice as f64 * SLICE_TIME.as_secs_f64() / took;
+                slice = (ideal as u64).clamp(SLICE_MIN, SLICE_MAX);
             }
             let now = Instant::now();
             if now >= next_frame {

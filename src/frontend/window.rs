@@ -238,15 +238,18 @@ impl WindowFrontend {
                     last_mouse = Some(pos);
                 }
             }
-            {
+            let fresh = {
                 let slot = shared.frame.lock().unwrap_or_else(|e| e.into_inner());
-                if slot.0 != seen {
+                let fresh = slot.0 != seen;
+                if fresh {
                     seen = slot.0;
                     frame.clone_from(&slot.1);
                 }
-            }
+                fresh
+            };
             let size = output_size(frame.width, frame.height, self.scale);
-            if size != self.size {
+            let resized = size != self.size;
+            if resized {
                 // A mode change to another shape: a window of the new size.
                 match open(size) {
                     Ok((w, k)) => {
@@ -274,16 +277,21 @@ impl WindowFrontend {
                 ));
                 last_title = Instant::now();
             }
-            scale_into(&frame, &mut buffer, size.0, size.1);
-            if self
-                .window
-                .update_with_buffer(&buffer, size.0, size.1)
-                .is_err()
-            {
-                let _ = inputs.send(Input::Quit);
-                return;
+            // Only a new frame is scaled and sent to the X server; otherwise just events.
+            if fresh || resized || buffer.is_empty() {
+                scale_into(&frame, &mut buffer, size.0, size.1);
+                if self
+                    .window
+                    .update_with_buffer(&buffer, size.0, size.1)
+                    .is_err()
+                {
+                    let _ = inputs.send(Input::Quit);
+                    return;
+                }
+            } else {
+                self.window.update();
             }
-            std::thread::sleep(Duration::from_millis(8));
+            std::thread::sleep(Duration::from_millis(4));
         }
     }
 
