@@ -129,6 +129,7 @@ fn bad_frontend_flags_are_one_line_errors() {
     for (args, want) in [
         (&["--display", "vga"][..], "unknown display"),
         (&["--scale", "0"][..], "--scale 0 out of range"),
+        (&["--display", "term"][..], "needs a terminal"),
         (
             &["--script", "/nonexistent/script.txt"][..],
             "/nonexistent/script.txt",

@@ -1,5 +1,5 @@
 //! The window frontend in a real X server (Xvfb): FreeDOS boots in a minifb window, keys
-//! typed with xdotool through the X server reach DOS, the Ctrl+Alt+S screenshot equals the
+//! typed with xdotool through the X server (Shift included) reach DOS, the Ctrl+Alt+S screenshot equals the
 //! reference the script renders from the same (paused) VRAM, the X server's own framebuffer
 //! shows that picture scaled to 4:3, and Ctrl+Alt+Q ends the run. scripts/test.sh installs
 //! Xvfb and xdotool; without them the test says so and skips.
@@ -162,7 +162,7 @@ fn freedos_in_a_window_under_xvfb() {
     // the guest and renders the reference from its VRAM.
     std::fs::write(
         dir.join("script.txt"),
-        "wait-text A:\\>\necho READY\nwait-text A:\\>ver\nwait-text FreeCom version\nsleep 200\npause\nscreenshot ref.png\necho PAUSED\n",
+        "wait-text A:\\>\necho READY\nwait-text A:\\>Ver\nwait-text FreeCom version\nsleep 200\npause\nscreenshot ref.png\necho PAUSED\n",
     )
     .unwrap();
     // No --display: with a display available the window is the default.
@@ -196,7 +196,8 @@ fn freedos_in_a_window_under_xvfb() {
     let window = xdotool(&display, &["search", "--sync", "--name", "^emu"]);
     let window = window.lines().next().unwrap().trim().to_string();
     xdotool(&display, &["windowfocus", "--sync", &window]);
-    xdotool(&display, &["type", "--delay", "80", "ver"]);
+    // Shift+V too: modifiers travel as their own make and break codes.
+    xdotool(&display, &["type", "--delay", "80", "Ver"]);
     xdotool(&display, &["key", "--delay", "80", "Return"]);
     wait_line(&lines, "PAUSED", &mut log);
     // The window shows frames while paused; give it a few to catch up.

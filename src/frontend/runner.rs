@@ -138,6 +138,14 @@ pub struct Runner<'a> {
 impl Runner<'_> {
     /// Runs to the end of the guest, a quit request or Ctrl-C.
     pub fn run(mut self) -> Result<Outcome> {
+        // Even if this thread panicked, the frontend must learn that the run is over.
+        struct Done(Arc<Shared>);
+        impl Drop for Done {
+            fn drop(&mut self) {
+                self.0.state_done.store(true, Ordering::SeqCst);
+            }
+        }
+        let _done = Done(self.shared.clone());
         let result = self.run_loop();
         // A last picture, so the frontend shows the final screen.
         let mut scratch = Frame::default();
@@ -148,7 +156,6 @@ impl Runner<'_> {
             _ => State::Ended,
         };
         drop(st);
-        self.shared.state_done.store(true, Ordering::SeqCst);
         result
     }
 

@@ -2,6 +2,7 @@
 //! the serial console when no window can be opened), starts the emulation thread, and takes
 //! the end-of-run screenshot.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::mpsc::channel;
 
@@ -96,6 +97,13 @@ pub fn run(machine: &mut Machine, opts: &Options) -> Result<Outcome> {
         )));
     }
     let script = opts.script.as_deref().map(Script::load).transpose()?;
+    if opts.display == Some(DisplayKind::Term)
+        && !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal())
+    {
+        return Err(Error::Usage(
+            "--display term needs a terminal on stdin and stdout".into(),
+        ));
+    }
     runner::install_ctrl_c();
     let shared = Shared::new();
     let (tx, rx) = channel();
@@ -135,7 +143,7 @@ pub fn run(machine: &mut Machine, opts: &Options) -> Result<Outcome> {
                 emu.join()
             });
             report_render_cost(&front_shared);
-            outcome.unwrap_or(Ok(Outcome::Stopped))
+            outcome.unwrap_or_else(|_| Err(panicked()))
         }
         Chosen::Term => {
             // The terminal shows the screen: COM1 must not write over it.
@@ -162,13 +170,17 @@ pub fn run(machine: &mut Machine, opts: &Options) -> Result<Outcome> {
                 eprintln!("emu: terminal: {e}");
             }
             report_render_cost(&front_shared);
-            outcome.unwrap_or(Ok(Outcome::Stopped))
+            outcome.unwrap_or_else(|_| Err(panicked()))
         }
     };
     if let Some(path) = &opts.screenshot {
         machine.screenshot(path)?;
     }
     outcome
+}
+
+fn panicked() -> Error {
+    Error::Usage("internal error: the emulation thread panicked".into())
 }
 
 /// One line on what drawing the screen cost the emulation thread.

@@ -170,6 +170,7 @@ impl WindowFrontend {
         let mut swallowed: HashSet<Key> = HashSet::new();
         let mut last_title = Instant::now() - Duration::from_secs(1);
         let mut last_mouse: Option<(f32, f32)> = None;
+        let mut was_active = false;
         loop {
             if !self.window.is_open() {
                 let _ = inputs.send(Input::Quit);
@@ -178,6 +179,17 @@ impl WindowFrontend {
             let status = shared.status();
             if shared.done() && status.state != State::Halted {
                 return;
+            }
+            // Focus lost: the guest must not keep keys held that it will never see released.
+            // (Only on the change: without a window manager X may never report focus.)
+            let active = self.window.is_active();
+            let lost_focus = was_active && !active;
+            was_active = active;
+            if lost_focus {
+                for k in held.drain().filter_map(pc_key) {
+                    let _ = inputs.send(Input::Keys(k.scancodes(false)));
+                }
+                swallowed.clear();
             }
             while let Ok((key, down)) = self.keys.try_recv() {
                 let ctrl_alt = [Key::LeftCtrl, Key::RightCtrl]
