@@ -16,12 +16,11 @@ use super::{Frame, TextView};
 use crate::machine::{Machine, Outcome};
 use crate::Result;
 
-/// Host time between two looks at the host: frames, keys and quit requests wait at most
-/// this long. The slice in guest instructions adapts to the guest's speed.
-const SLICE_TIME: Duration = Duration::from_millis(4);
-/// Bounds of the adaptive slice, in guest instructions.
-const SLICE_MIN: u64 = 10_000;
-const SLICE_MAX: u64 = 4_000_000;
+/// The runner looks at the host (input, frames, quit requests) whenever the guest's
+/// instruction count crosses a multiple of this: a few milliseconds of guest time. Fixed
+/// points in guest time, not host time, keep runs reproducible: where a slice ends is
+/// where pending interrupts are looked at, so it must not depend on the host's speed.
+const SLICE: u64 = 1 << 16;
 
 /// Set by the Ctrl-C (SIGINT) handler: the run ends cleanly at the next slice.
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -166,7 +165,6 @@ impl Runner<'_> {
         let mut scratch = Frame::default();
         let mut next_frame = Instant::now();
         let (mut speed_t, mut speed_n) = (Instant::now(), self.machine.cpu.icount);
-        let mut slice = 100_000u64;
         loop {
             if INTERRUPTED.load(Ordering::SeqCst) {
                 return Ok(Outcome::Stopped);
@@ -204,15 +202,10 @@ impl Runner<'_> {
                     let b = serial.pop_front().unwrap_or(0);
                     self.machine.serial_input(0, &[b]);
                 }
-                let start = Instant::now();
-                if let Some(outcome) = self.machine.run_for(slice) {
+                let to_boundary = SLICE - self.machine.cpu.icount % SLICE;
+                if let Some(outcome) = self.machine.run_for(to_boundary) {
                     return Ok(outcome);
                 }
-                // Aim the next slice at SLICE_TIME (idle guests skip time fast: the bound
-                // keeps a waiting guest's slices finite).
-                let took = start.elapsed().as_secs_f64().max(1e-6);
-                let ideal = slice as f64 * SLICE_TIME.as_secs_f64() / took;
-                slice = (ideal as u64).clamp(SLICE_MIN, SLICE_MAX);
             }
             let now = Instant::now();
             if now >= next_frame {
