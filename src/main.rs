@@ -26,7 +26,7 @@ enum Command {
     #[command(
         after_help = "Window keys: Ctrl+Alt+G releases/grabs keyboard and mouse, Ctrl+Alt+S \
 saves a screenshot (emu-screenshot-N.png), Ctrl+Alt+P pauses, Ctrl+Alt+Q quits.\n\
-Terminal and serial console: Ctrl-A x quits, Ctrl-A a sends Ctrl-A.\n\
+Terminal and serial console: Ctrl-A x quits, Ctrl-A s saves a screenshot, Ctrl-A a sends Ctrl-A.\n\
 Ctrl-C (SIGINT) ends the run cleanly; in raw terminal modes Ctrl-C goes to the guest."
     )]
     Boot {

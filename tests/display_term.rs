@@ -1,7 +1,7 @@
 //! `--display term` in a real terminal (tmux): FreeDOS shows its prompt, `ver` typed into
-//! the terminal reaches DOS as scancodes and prints the FreeCom version line, and Ctrl-A x
-//! ends the run cleanly. scripts/test.sh installs tmux; without it the test says so and
-//! skips.
+//! the terminal reaches DOS as scancodes and prints the FreeCom version line, Ctrl-A s saves
+//! a screenshot, and Ctrl-A x ends the run cleanly. scripts/test.sh installs tmux; without
+//! it the test says so and skips.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -100,6 +100,8 @@ fn freedos_in_the_terminal_under_tmux() {
         "100",
         "-y",
         "30",
+        "-c",
+        dir.to_str().unwrap(),
         &command,
     ]);
     assert!(out.status.success(), "tmux: {out:?}");
@@ -125,6 +127,18 @@ fn freedos_in_the_terminal_under_tmux() {
         .position(|l| l.starts_with("FreeCom version"))
         .unwrap();
     assert_eq!(lines[at - 2].trim_end(), "A:\\>ver", "{screen}");
+
+    // Ctrl-A s: a screenshot in the working directory.
+    tmux.cmd(&["send-keys", "-t", "emu", "C-a", "s"]);
+    let shot = dir.join("emu-screenshot-1.png");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !shot.exists() {
+        assert!(Instant::now() < deadline, "no screenshot after Ctrl-A s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let png = std::fs::read(&shot).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
 
     // Ctrl-A x: the run ends, the terminal is given back.
     tmux.cmd(&["send-keys", "-t", "emu", "C-a", "x"]);

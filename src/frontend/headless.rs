@@ -1,6 +1,7 @@
 //! `--display none`: the serial console. COM1's output goes to stdout (the UART echoes it),
 //! stdin goes to COM1's receiver; when stdin is a terminal it is put in raw mode (keys go to
-//! the guest as typed, Ctrl-C included) and Ctrl-A x quits, as in QEMU.
+//! the guest as typed, Ctrl-C included) and Ctrl-A x quits, as in QEMU (Ctrl-A s saves a
+//! screenshot).
 
 use std::io::{IsTerminal, Read};
 use std::sync::mpsc::Sender;
@@ -12,10 +13,12 @@ use super::runner::Input;
 pub enum Escape {
     /// Bytes for the guest.
     Send(Vec<u8>),
+    Screenshot,
     Quit,
 }
 
-/// Splits host input into guest bytes and the Ctrl-A escapes (`x` quits, `a` sends Ctrl-A).
+/// Splits host input into guest bytes and the Ctrl-A escapes (`x` quits, `s` saves a
+/// screenshot, `a` sends Ctrl-A).
 #[derive(Default)]
 pub struct EscapeFilter {
     after_ctrl_a: bool,
@@ -33,6 +36,10 @@ impl EscapeFilter {
                         out.push(Escape::Send(std::mem::take(&mut plain)));
                         out.push(Escape::Quit);
                         return out;
+                    }
+                    b's' | b'S' => {
+                        out.push(Escape::Send(std::mem::take(&mut plain)));
+                        out.push(Escape::Screenshot);
                     }
                     0x01 | b'a' => plain.push(0x01),
                     _ => {}
@@ -87,6 +94,7 @@ pub fn spawn_stdin_reader(inputs: Sender<Input>) {
                 let msg = match esc {
                     Escape::Send(b) if b.is_empty() => continue,
                     Escape::Send(b) => Input::Serial(b),
+                    Escape::Screenshot => Input::Screenshot(super::window::next_screenshot_name()),
                     Escape::Quit => Input::Quit,
                 };
                 if inputs.send(msg).is_err() {
@@ -111,6 +119,14 @@ mod tests {
             "Ctrl-A waits for the next byte"
         );
         assert_eq!(f.feed(b"a\x03"), [Escape::Send(vec![0x01, 0x03])]);
+        assert_eq!(
+            f.feed(b"1\x01s2"),
+            [
+                Escape::Send(b"1".to_vec()),
+                Escape::Screenshot,
+                Escape::Send(b"2".to_vec())
+            ]
+        );
         assert_eq!(
             f.feed(b"q\x01x rest"),
             [Escape::Send(b"q".to_vec()), Escape::Quit]

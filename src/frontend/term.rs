@@ -1,6 +1,7 @@
 //! The terminal frontend (`--display term`): draws the guest's text screen in the host
 //! terminal with its colours (CP437 glyphs as Unicode) and sends the terminal's keys to the
-//! guest as scancodes, so DOS works over ssh. Ctrl-A x quits, Ctrl-A a sends Ctrl-A.
+//! guest as scancodes, so DOS works over ssh. Ctrl-A x quits, Ctrl-A s saves a screenshot,
+//! Ctrl-A a sends Ctrl-A.
 
 use std::io::Write;
 use std::sync::mpsc::Sender;
@@ -173,6 +174,10 @@ pub fn run(shared: Arc<Shared>, inputs: Sender<Input>) -> std::io::Result<()> {
                             KeyCode::Char('x') => {
                                 let _ = inputs.send(Input::Quit);
                                 return Ok(());
+                            }
+                            KeyCode::Char('s') => {
+                                let path = super::window::next_screenshot_name();
+                                let _ = inputs.send(Input::Screenshot(path));
                             }
                             KeyCode::Char('a') => {
                                 let _ =

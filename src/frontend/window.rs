@@ -124,7 +124,7 @@ impl minifb::InputCallback for KeyEvents {
 }
 
 /// The next free `emu-screenshot-N.png` in the current directory.
-fn next_screenshot_name() -> PathBuf {
+pub fn next_screenshot_name() -> PathBuf {
     (1..)
         .map(|n| PathBuf::from(format!("emu-screenshot-{n}.png")))
         .find(|p| !p.exists())
