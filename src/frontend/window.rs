@@ -170,6 +170,7 @@ impl WindowFrontend {
         let mut swallowed: HashSet<Key> = HashSet::new();
         let mut last_title = Instant::now() - Duration::from_secs(1);
         let mut last_mouse: Option<(f32, f32)> = None;
+        let mut last_buttons = 0u8;
         let mut was_active = false;
         loop {
             if !self.window.is_open() {
@@ -238,17 +239,23 @@ impl WindowFrontend {
                 if let Some(pos) = self.window.get_mouse_pos(MouseMode::Pass) {
                     if let Some(last) = last_mouse {
                         let (dx, dy) = ((pos.0 - last.0) as i32, (pos.1 - last.1) as i32);
-                        let buttons = [minifb::MouseButton::Left, minifb::MouseButton::Right]
+                        // PS/2 order: bit 0 left, bit 1 right, bit 2 middle.
+                        use minifb::MouseButton::{Left, Middle, Right};
+                        let buttons: u8 = [Left, Right, Middle]
                             .iter()
                             .enumerate()
                             .map(|(i, &b)| (self.window.get_mouse_down(b) as u8) << i)
                             .sum();
-                        if dx != 0 || dy != 0 {
+                        if dx != 0 || dy != 0 || buttons != last_buttons {
                             let _ = inputs.send(Input::Mouse { dx, dy, buttons });
+                            last_buttons = buttons;
                         }
                     }
                     last_mouse = Some(pos);
                 }
+            } else {
+                // No jump when grabbed again.
+                last_mouse = None;
             }
             let fresh = {
                 let slot = shared.frame.lock().unwrap_or_else(|e| e.into_inner());
