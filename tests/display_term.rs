@@ -79,10 +79,15 @@ fn freedos_in_the_terminal_under_tmux() {
     std::fs::set_permissions(&img, perms).unwrap();
 
     let runner = std::env::var("EMU_TEST_RUNNER").unwrap_or_default();
+    if !runner.is_empty() {
+        // qemu-user does not implement the TCSETS2 ioctl that raw mode uses (termios2).
+        eprintln!("SKIPPED: raw terminal mode does not work under {runner} (no TCSETS2)");
+        return;
+    }
     let err = dir.join("stderr.txt");
     let status = dir.join("status.txt");
     let command = format!(
-        "{runner} {} boot --display term --rtc-start 1700000000 {} 2>{}; echo $? >{}",
+        "{} boot --display term --rtc-start 1700000000 {} 2>{}; echo $? >{}",
         shell_quote(Path::new(env!("CARGO_BIN_EXE_emu"))),
         shell_quote(&img),
         shell_quote(&err),
