@@ -31,7 +31,7 @@ now() { date +%s.%N; }
 time_emu() {
     local t0 t1
     t0=$(now)
-    "$emu" boot "$work/mips-$1.img" >/dev/null 2>"$work/emu-$1.err" || true
+    "$emu" boot --display none "$work/mips-$1.img" >/dev/null 2>"$work/emu-$1.err" </dev/null || true
     t1=$(now)
     echo "$t1 - $t0" | bc -l
 }
@@ -75,6 +75,7 @@ declare -A times
 for ((r = 1; r <= runs; r++)); do
     for e in "${emulators[@]}"; do
         for n in "$lo" "$hi"; do
+            echo "run $r/$runs: $e ITERS=$n" >&2
             t=$("time_$e" "$n")
             times[$e-$n]+="$t "
         done

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: installs what the tests need when it is missing (NASM, which
 # assembles the guest test programs in test-suites/, mtools, which puts a DOS program on a
-# FreeDOS floppy copy, and xorriso, which makes the CD test image), then runs every test in
-# release mode.
+# FreeDOS floppy copy, xorriso, which makes the CD test image, Xvfb and xdotool for the window
+# test, tmux for the terminal test), then runs every test in release mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,9 @@ missing=()
 command -v nasm >/dev/null || missing+=(nasm)
 command -v mcopy >/dev/null || missing+=(mtools)
 command -v xorriso >/dev/null || missing+=(xorriso)
+command -v Xvfb >/dev/null || missing+=(xvfb)
+command -v xdotool >/dev/null || missing+=(xdotool)
+command -v tmux >/dev/null || missing+=(tmux)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "== installing ${missing[*]} (needed by the guest tests)"
     sudo_cmd=""

@@ -7,15 +7,28 @@ use clap::{Parser, Subcommand};
 use emu::cpu::CpuModel;
 
 #[derive(Parser)]
-#[command(name = "emu", version, about = "A pure-software x86 PC emulator")]
+#[command(
+    name = "emu",
+    version,
+    about = "A pure-software x86 PC emulator",
+    after_help = "Examples:\n  emu boot                        boot the built-in demo disk\n  emu boot freedos.img            boot a floppy or hard disk image in a window\n  emu boot --display term dos.img DOS in this terminal (Ctrl-A x quits)\n  emu boot --display none os.img  serial console COM1 on stdin/stdout\n\nThe user guide is docs/user-guide.md."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
+// Parsed once per process: the size of the boot variant does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Command {
-    /// Boot the machine: runs the firmware (default: the built-in demo ROM).
+    /// Boot a PC from a disk image (with no image: the built-in demo disk).
+    #[command(
+        after_help = "Window keys: Ctrl+Alt+G releases/grabs keyboard and mouse, Ctrl+Alt+S \
+saves a screenshot (emu-screenshot-N.png), Ctrl+Alt+P pauses, Ctrl+Alt+Q quits.\n\
+Terminal and serial console: Ctrl-A x quits, Ctrl-A s saves a screenshot, Ctrl-A a sends Ctrl-A.\n\
+Ctrl-C (SIGINT) ends the run cleanly; in raw terminal modes Ctrl-C goes to the guest."
+    )]
     Boot {
         /// Disk image to boot: a floppy or hard disk by its size, a CD by its ISO 9660
         /// signature (with no image and no --fda/--hda/--cdrom, the demo disk boots).
@@ -67,6 +80,21 @@ enum Command {
         /// Write every executed instruction with the registers to FILE (slow).
         #[arg(long, value_name = "FILE")]
         trace: Option<PathBuf>,
+        /// Where the screen and keyboard go: window, term (the text screen in this
+        /// terminal) or none (the serial console COM1 on stdin/stdout). Default: a window
+        /// when a display is available, else none.
+        #[arg(long, value_parser = parse_display)]
+        display: Option<emu::frontend::DisplayKind>,
+        /// Integer scale of the window's picture (1..=16).
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        scale: u32,
+        /// Run script commands from FILE (wait-text, type, key, screenshot, sleep, echo,
+        /// pause, resume, quit; see docs/user-guide.md).
+        #[arg(long, value_name = "FILE")]
+        script: Option<PathBuf>,
+        /// Save the screen as a PNG file when the run ends.
+        #[arg(long, value_name = "FILE.png")]
+        screenshot: Option<PathBuf>,
     },
     /// Run an external instruction-accuracy test suite against the CPU.
     #[command(name = "test-suite")]
@@ -99,6 +127,10 @@ fn parse_cpu(s: &str) -> Result<CpuModel, String> {
     s.parse()
 }
 
+fn parse_display(s: &str) -> Result<emu::frontend::DisplayKind, String> {
+    s.parse()
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -119,26 +151,50 @@ fn main() -> ExitCode {
             cdrom,
             rtc_start,
             boot,
-        } => emu::machine::boot_cli(
-            image.as_deref(),
-            emu::machine::MachineConfig {
-                cpu,
-                ram_mib: memory,
-                bios,
-                max_instructions,
-                post_codes,
-                echo_console: true,
-                dump_state,
-                no_reboot,
-                trace,
-                floppies: [fda, fdb],
-                hard_disks: [hda, hdb],
-                boot_hard_disk_first: boot == "c",
-                boot_cdrom_first: boot == "d",
-                cdrom,
-                rtc_start,
-            },
-        ),
+            display,
+            scale,
+            script,
+            screenshot,
+        } => {
+            if image.is_none()
+                && fda.is_none()
+                && fdb.is_none()
+                && hda.is_none()
+                && hdb.is_none()
+                && cdrom.is_none()
+                && bios.is_none()
+            {
+                eprintln!(
+                    "emu: no disk image given: booting the built-in demo disk (emu boot --help)"
+                );
+            }
+            emu::machine::boot_cli(
+                image.as_deref(),
+                emu::machine::MachineConfig {
+                    cpu,
+                    ram_mib: memory,
+                    bios,
+                    max_instructions,
+                    post_codes,
+                    echo_console: true,
+                    dump_state,
+                    no_reboot,
+                    trace,
+                    floppies: [fda, fdb],
+                    hard_disks: [hda, hdb],
+                    boot_hard_disk_first: boot == "c",
+                    boot_cdrom_first: boot == "d",
+                    cdrom,
+                    rtc_start,
+                },
+                &emu::frontend::Options {
+                    display,
+                    scale,
+                    script,
+                    screenshot,
+                },
+            )
+        }
         Command::TestSuite {
             suite:
                 Suite::Singlestep {

@@ -6,14 +6,17 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn emu() -> Command {
-    match std::env::var("EMU_TEST_RUNNER") {
+    let mut c = match std::env::var("EMU_TEST_RUNNER") {
         Ok(runner) if !runner.is_empty() => {
             let mut c = Command::new(runner);
             c.arg(env!("CARGO_BIN_EXE_emu"));
             c
         }
         _ => Command::new(env!("CARGO_BIN_EXE_emu")),
-    }
+    };
+    // Headless even on a developer's desktop: no window opens.
+    c.env_remove("DISPLAY");
+    c
 }
 
 /// Assembles a NASM source from test-suites/ into the test's temporary directory.

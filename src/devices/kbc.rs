@@ -85,6 +85,11 @@ impl Kbc {
         }
     }
 
+    /// Bytes waiting for the CPU (a host pacing keystrokes sends the next when this is 0).
+    pub fn pending_output(&self) -> usize {
+        self.output.len()
+    }
+
     fn update_irq(&mut self) {
         let head = self.output.front().map(|&(_, aux)| aux);
         self.irq1 = head == Some(false) && self.command_byte & 0x01 != 0;

@@ -51,6 +51,11 @@ impl Uart {
         }
     }
 
+    /// Received bytes the guest has not read yet (a host pacing its input waits for 0).
+    pub fn rx_pending(&self) -> usize {
+        self.rx.len()
+    }
+
     fn dlab(&self) -> bool {
         self.lcr & 0x80 != 0
     }

@@ -50,3 +50,18 @@ impl TextView {
         line.trim_end().to_string()
     }
 }
+
+pub mod cp437;
+pub mod headless;
+pub mod keymap;
+pub mod runner;
+pub mod script;
+pub mod session;
+pub mod term;
+pub mod window;
+
+pub use session::{run, DisplayKind, Options};
+
+// Stand-ins for the VGA and devices branches (delete at merge, see the file).
+mod standin;
+pub use standin::screenshot;

@@ -23,7 +23,8 @@ pub enum BusRequest {
 
 /// What the CPU calls for IN/OUT. The PC's bus routes ports to devices; tests use
 /// [`debug::DebugPorts`].
-pub trait PortBus {
+/// `Send` so a machine can run on its own thread while a frontend owns the main one.
+pub trait PortBus: Send {
     /// Reads `size` bytes (1, 2 or 4) from `port`.
     fn read(&mut self, port: u16, size: u8) -> u32;
     /// Writes `size` bytes (1, 2 or 4) of `value` to `port`.

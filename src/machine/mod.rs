@@ -14,6 +14,7 @@ use crate::io::OpenBus;
 use crate::storage::{Disk, MediaKind};
 use crate::{Error, Result};
 
+mod host;
 mod trace;
 
 /// The demo firmware built from roms/demo.asm (a ROM-only guest: `--bios roms/demo.bin`).
@@ -96,6 +97,8 @@ pub enum Outcome {
     TripleFault,
     /// The BIOS found nothing to boot.
     NoBootDevice(String),
+    /// The user ended the run (quit key, Ctrl-C, `quit` script command).
+    Stopped,
 }
 
 pub struct Machine {
@@ -211,12 +214,27 @@ impl Machine {
 
     /// Runs until the guest exits, halts for good, or the instruction limit.
     pub fn run(&mut self) -> Outcome {
+        loop {
+            if let Some(outcome) = self.run_for(u64::MAX) {
+                return outcome;
+            }
+        }
+    }
+
+    /// Runs about `n` more instructions (idle time counts), then returns None so a frontend
+    /// can look at the machine; Some when the run has ended.
+    pub fn run_for(&mut self, n: u64) -> Option<Outcome> {
         let limit = self.config.max_instructions.unwrap_or(u64::MAX);
+        let pause_at = self.cpu.icount.saturating_add(n);
         loop {
             let left = limit.saturating_sub(self.cpu.icount);
             if left == 0 {
-                return Outcome::InstructionLimit;
+                return Some(Outcome::InstructionLimit);
             }
+            if self.cpu.icount >= pause_at {
+                return None;
+            }
+            let left = left.min(pause_at - self.cpu.icount);
             // Between slices: time, interrupts, and a halted CPU waiting for one.
             let (budget, idle) = with_bus(&mut self.cpu, |cpu, bus| {
                 bus.sync(cpu.icount);
@@ -247,7 +265,7 @@ impl Machine {
                 )
             });
             if idle {
-                return Outcome::Halted;
+                return Some(Outcome::Halted);
             }
             let stop = match &mut self.tracer {
                 Some(t) => {
@@ -261,7 +279,7 @@ impl Machine {
             };
             match stop {
                 Stop::Budget => {}
-                Stop::Exit(code) => return Outcome::Exit(code),
+                Stop::Exit(code) => return Some(Outcome::Exit(code)),
                 Stop::Halted => {
                     // Woken by the next interrupt, if one can come.
                     let hopeless = with_bus(&mut self.cpu, |cpu, bus| {
@@ -269,10 +287,10 @@ impl Machine {
                             || (bus.next_event_ns().is_none() && !bus.pic.pending())
                     });
                     if hopeless {
-                        return Outcome::Halted;
+                        return Some(Outcome::Halted);
                     }
                 }
-                Stop::TripleFault if self.config.no_reboot => return Outcome::TripleFault,
+                Stop::TripleFault if self.config.no_reboot => return Some(Outcome::TripleFault),
                 Stop::TripleFault | Stop::Reset => {
                     if stop == Stop::TripleFault {
                         eprintln!(
@@ -290,7 +308,7 @@ impl Machine {
                     if let Some(bios) = self.bios.as_mut() {
                         let after = with_bus(&mut self.cpu, |cpu, bus| bios.service(cpu, bus));
                         if let After::NoBoot(msg) = after {
-                            return Outcome::NoBootDevice(msg);
+                            return Some(Outcome::NoBootDevice(msg));
                         }
                     }
                 }
@@ -360,7 +378,11 @@ impl Machine {
 }
 
 /// `emu boot`: runs the machine and returns the process exit code.
-pub fn boot_cli(image: Option<&std::path::Path>, mut config: MachineConfig) -> Result<u8> {
+pub fn boot_cli(
+    image: Option<&std::path::Path>,
+    mut config: MachineConfig,
+    frontend: &crate::frontend::Options,
+) -> Result<u8> {
     if let Some(path) = image {
         // The image goes where its size and content say: floppy, hard disk or CD-ROM.
         let disk = Disk::open(path, None)?;
@@ -386,7 +408,7 @@ pub fn boot_cli(image: Option<&std::path::Path>, mut config: MachineConfig) -> R
     }
     let mut machine = Machine::new(config)?;
     let start = std::time::Instant::now();
-    let outcome = machine.run();
+    let outcome = crate::frontend::run(&mut machine, frontend)?;
     let secs = start.elapsed().as_secs_f64();
     let n = machine.cpu.icount;
     let mips = n as f64 / secs.max(1e-9) / 1e6;
@@ -425,6 +447,10 @@ pub fn boot_cli(image: Option<&std::path::Path>, mut config: MachineConfig) -> R
         Outcome::NoBootDevice(msg) => {
             eprintln!("emu: {msg}");
             1
+        }
+        Outcome::Stopped => {
+            eprintln!("emu: stopped at {cs:04x}:{eip:08x} after {n} instructions ({mips:.1} MIPS)");
+            0
         }
     };
     Ok(code)

@@ -8,9 +8,14 @@ use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
 
 use crate::cpu::{Cpu, Seg};
 
+thread_local! {
+    // iced's formatter is not Send; one per thread keeps the machine movable to the
+    // emulation thread.
+    static FORMATTER: std::cell::RefCell<IntelFormatter> = std::cell::RefCell::new(IntelFormatter::new());
+}
+
 pub struct Tracer {
     out: std::io::BufWriter<std::fs::File>,
-    formatter: IntelFormatter,
     text: String,
 }
 
@@ -18,7 +23,6 @@ impl Tracer {
     pub fn create(path: &std::path::Path) -> std::io::Result<Tracer> {
         Ok(Tracer {
             out: std::io::BufWriter::new(std::fs::File::create(path)?),
-            formatter: IntelFormatter::new(),
             text: String::new(),
         })
     }
@@ -47,7 +51,7 @@ impl Tracer {
         if instr.is_invalid() {
             self.text.push_str("(invalid or unreadable)");
         } else {
-            self.formatter.format(&instr, &mut self.text);
+            FORMATTER.with(|f| f.borrow_mut().format(&instr, &mut self.text));
         }
         let g = &cpu.gpr;
         writeln!(

@@ -1,0 +1,196 @@
+//! Runs a machine under the frontend the user chose: picks the display (falling back to
+//! the serial console when no window can be opened), starts the emulation thread, and takes
+//! the end-of-run screenshot.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::mpsc::channel;
+
+use super::runner::{self, Publish, Runner, Shared};
+use super::script::Script;
+use super::window::WindowFrontend;
+use super::{headless, term};
+use crate::machine::{Machine, Outcome};
+use crate::{Error, Result};
+
+/// Where the guest's screen and keyboard go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DisplayKind {
+    /// A window (minifb).
+    Window,
+    /// The text screen drawn in this terminal.
+    Term,
+    /// No screen: the serial console on stdio.
+    None,
+}
+
+impl std::str::FromStr for DisplayKind {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "window" => Ok(DisplayKind::Window),
+            "term" => Ok(DisplayKind::Term),
+            "none" => Ok(DisplayKind::None),
+            _ => Err(format!("unknown display {s:?} (window, term or none)")),
+        }
+    }
+}
+
+/// The user's frontend choices.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// None: a window when a display is available, else the serial console.
+    pub display: Option<DisplayKind>,
+    /// Integer scale of the window's picture.
+    pub scale: u32,
+    /// Script commands to run (see script.rs).
+    pub script: Option<PathBuf>,
+    /// Save the screen here when the run ends.
+    pub screenshot: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            display: Some(DisplayKind::None),
+            scale: 1,
+            script: None,
+            screenshot: None,
+        }
+    }
+}
+
+enum Chosen {
+    Window(Box<WindowFrontend>),
+    Term,
+    None,
+}
+
+fn choose(opts: &Options) -> Chosen {
+    match opts.display {
+        Some(DisplayKind::None) => Chosen::None,
+        Some(DisplayKind::Term) => Chosen::Term,
+        Some(DisplayKind::Window) | None => {
+            let explicit = opts.display.is_some();
+            if !explicit && std::env::var_os("DISPLAY").is_none() {
+                eprintln!("emu: no display (DISPLAY is not set); using --display none");
+                return Chosen::None;
+            }
+            match WindowFrontend::open(opts.scale) {
+                Ok(w) => Chosen::Window(Box::new(w)),
+                Err(e) => {
+                    let e = e.lines().next().unwrap_or("").to_string();
+                    eprintln!("emu: cannot open a window ({e}); using --display none");
+                    Chosen::None
+                }
+            }
+        }
+    }
+}
+
+/// Runs `machine` to its end under the chosen frontend.
+pub fn run(machine: &mut Machine, opts: &Options) -> Result<Outcome> {
+    if !(1..=16).contains(&opts.scale) {
+        return Err(Error::Usage(format!(
+            "--scale {} out of range (1..=16)",
+            opts.scale
+        )));
+    }
+    let script = opts.script.as_deref().map(Script::load).transpose()?;
+    if opts.display == Some(DisplayKind::Term)
+        && !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal())
+    {
+        return Err(Error::Usage(
+            "--display term needs a terminal on stdin and stdout".into(),
+        ));
+    }
+    runner::install_ctrl_c();
+    let shared = Shared::new();
+    let (tx, rx) = channel();
+    let chosen = choose(opts);
+    let publish = match chosen {
+        Chosen::Window(_) => Publish::Frame,
+        Chosen::Term => Publish::Text,
+        Chosen::None => Publish::Nothing,
+    };
+    let outcome = match chosen {
+        Chosen::None => {
+            let _raw = headless::RawStdin::enter();
+            headless::spawn_stdin_reader(tx);
+            let runner = Runner {
+                machine: &mut *machine,
+                inputs: rx,
+                shared,
+                script,
+                publish,
+            };
+            runner.run()
+        }
+        Chosen::Window(window) => {
+            let front_shared = shared.clone();
+            let outcome = std::thread::scope(|s| {
+                let emu = s.spawn(|| {
+                    Runner {
+                        machine: &mut *machine,
+                        inputs: rx,
+                        shared,
+                        script,
+                        publish,
+                    }
+                    .run()
+                });
+                window.run(front_shared.clone(), tx);
+                emu.join()
+            });
+            report_render_cost(&front_shared);
+            outcome.unwrap_or_else(|_| Err(panicked()))
+        }
+        Chosen::Term => {
+            // The terminal shows the screen: COM1 must not write over it.
+            machine.set_serial_echo(false);
+            let front_shared = shared.clone();
+            let (outcome, term_result) = std::thread::scope(|s| {
+                let emu = s.spawn(|| {
+                    Runner {
+                        machine: &mut *machine,
+                        inputs: rx,
+                        shared,
+                        script,
+                        publish,
+                    }
+                    .run()
+                });
+                let quit = tx.clone();
+                let r = term::run(front_shared.clone(), tx);
+                // However the terminal side ended, the guest stops with it.
+                let _ = quit.send(runner::Input::Quit);
+                (emu.join(), r)
+            });
+            if let Err(e) = term_result {
+                eprintln!("emu: terminal: {e}");
+            }
+            report_render_cost(&front_shared);
+            outcome.unwrap_or_else(|_| Err(panicked()))
+        }
+    };
+    if let Some(path) = &opts.screenshot {
+        machine.screenshot(path)?;
+    }
+    outcome
+}
+
+fn panicked() -> Error {
+    Error::Usage("internal error: the emulation thread panicked".into())
+}
+
+/// One line on what drawing the screen cost the emulation thread.
+fn report_render_cost(shared: &Shared) {
+    let st = shared.status();
+    if st.frames > 0 {
+        eprintln!(
+            "emu: {} frames drawn, {:.2} ms each on the emulation thread",
+            st.frames,
+            st.render_time.as_secs_f64() * 1e3 / st.frames as f64
+        );
+    }
+}
