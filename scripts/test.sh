@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v nasm >/dev/null || missing+=(nasm)
 command -v mcopy >/dev/null || missing+=(mtools)
+# cmake builds the SoftFloat oracle crate (an x86-64 dev-dependency of the FPU tests).
+command -v cmake >/dev/null || missing+=(cmake)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "== installing ${missing[*]} (needed by the guest tests)"
     sudo_cmd=""

@@ -6,6 +6,7 @@ pub mod decode;
 pub mod exception;
 pub mod exec;
 pub mod flags;
+pub mod fpu;
 pub mod interrupt;
 pub mod mmu;
 pub mod model;

@@ -1,0 +1,10 @@
+//! The x87 floating-point unit: an extended-precision soft-float (exact and host
+//! independent) and the FPU's register state.
+
+pub mod arith;
+pub mod convert;
+pub mod float80;
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests_oracle;
+
+pub use float80::{Ctx, Rc, F80};
