@@ -197,7 +197,7 @@ impl Ctx {
 
     fn increments(&self, sign: bool, kept_odd: bool, rem: u128, half: u128) -> bool {
         match self.rc {
-            Rc::Nearest => rem >= half || (rem == half && kept_odd),
+            Rc::Nearest => rem > half || (rem == half && kept_odd),
             Rc::Zero => false,
             Rc::Down => sign && rem != 0,
             Rc::Up => !sign && rem != 0,

@@ -4,7 +4,10 @@
 pub mod arith;
 pub mod convert;
 pub mod float80;
+pub mod special;
+pub mod state;
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests_oracle;
 
 pub use float80::{Ctx, Rc, F80};
+pub use state::Fpu;
