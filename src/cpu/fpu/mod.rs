@@ -3,9 +3,12 @@
 
 pub mod arith;
 pub mod convert;
+pub mod env;
 pub mod float80;
 pub mod special;
 pub mod state;
+pub mod transcend;
+pub mod wide;
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests_oracle;
 
