@@ -146,12 +146,14 @@ impl Bios {
             handler(5),
             handler(6),
         );
+        let int75 = handler(7);
         // Interrupt vectors.
         for v in 0..256u32 {
             let off = match v {
                 0x08 => int08,
                 0x09 => int09,
                 0x0A..=0x0F => irq_master,
+                0x75 => int75,
                 0x70..=0x77 => irq_slave,
                 _ => dummy,
             };
@@ -174,6 +176,9 @@ impl Bios {
         let mut equipment = 0x0020 | 4 << 9; // 80x25 colour, four serial ports
         if nfloppy > 0 {
             equipment |= 1 | (nfloppy - 1) << 6;
+        }
+        if cpu.model >= crate::cpu::CpuModel::I386 {
+            equipment |= 2; // math coprocessor
         }
         wr16(cpu, 0x40, 0x10, equipment);
         wr16(cpu, 0x40, 0x13, 640);

@@ -204,6 +204,11 @@ impl Machine {
             // Between slices: time, interrupts, and a halted CPU waiting for one.
             let (budget, idle) = with_bus(&mut self.cpu, |cpu, bus| {
                 bus.sync(cpu.icount);
+                if cpu.ferr {
+                    // FPU error with CR0.NE clear: FERR# drives IRQ 13 until port F0h.
+                    cpu.ferr = false;
+                    bus.pic.set_irq(13, true);
+                }
                 if cpu.halted && cpu.interrupts_enabled() && !bus.pic.pending() {
                     // Nothing to do until the next timer event: the idle time passes as
                     // instruction counts (like the TSC), so the instruction limit also

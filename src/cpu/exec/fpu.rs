@@ -28,7 +28,10 @@ pub fn handler_for(model: CpuModel, instr: &Instruction) -> Handler {
         match f {
             // FCMOVcc, FCOMI and FUCOMI came with the P6.
             CpuidFeature::CMOV if model < CpuModel::P6 => return invalid_opcode,
-            CpuidFeature::FPU | CpuidFeature::FPU287 | CpuidFeature::FPU387 | CpuidFeature::CMOV => {}
+            CpuidFeature::FPU
+            | CpuidFeature::FPU287
+            | CpuidFeature::FPU387
+            | CpuidFeature::CMOV => {}
             // 287XL/387SL-only instructions, FISTTP (SSE3), 3DNow! FEMMS...
             _ => return invalid_opcode,
         }
@@ -75,7 +78,15 @@ fn waits(m: Mnemonic) -> bool {
     use Mnemonic as M;
     !matches!(
         m,
-        M::Fninit | M::Fnclex | M::Fnstsw | M::Fnstcw | M::Fnstenv | M::Fnsave | M::Fneni | M::Fndisi | M::Fnsetpm
+        M::Fninit
+            | M::Fnclex
+            | M::Fnstsw
+            | M::Fnstcw
+            | M::Fnstenv
+            | M::Fnsave
+            | M::Fneni
+            | M::Fndisi
+            | M::Fnsetpm
     )
 }
 
@@ -190,7 +201,9 @@ fn store_bytes(cpu: &mut Cpu, op: &Op, bytes: &[u8]) -> Exec {
 /// exception suppresses the store.
 fn encode_store(cpu: &Cpu, op: &Op, ctx: &mut Ctx, v: F80) -> Vec<u8> {
     match op.memory_size() {
-        MemorySize::Float32 => (convert::to_ieee(ctx, v, SINGLE) as u32).to_le_bytes().to_vec(),
+        MemorySize::Float32 => (convert::to_ieee(ctx, v, SINGLE) as u32)
+            .to_le_bytes()
+            .to_vec(),
         MemorySize::Float64 => convert::to_ieee(ctx, v, DOUBLE).to_le_bytes().to_vec(),
         MemorySize::Int16 => (convert::to_int(ctx, v, 16) as i16).to_le_bytes().to_vec(),
         MemorySize::Int32 => (convert::to_int(ctx, v, 32) as i32).to_le_bytes().to_vec(),
@@ -604,7 +617,7 @@ fn compute(cpu: &mut Cpu, op: &Op, m: Mnemonic) -> Exec {
         M::Ftst => compare_op(cpu, op, false, 0, false),
         M::Fxam => fxam(cpu),
         M::Fxch => fxch(cpu, op),
-        M::Fchs => unary(cpu, |_, v| v.neg()),
+        M::Fchs => unary(cpu, |_, v| v.negated()),
         M::Fabs => unary(cpu, |_, v| v.abs()),
         M::Fsqrt => unary(cpu, arith::sqrt),
         M::Frndint => unary(cpu, convert::round_to_int),
@@ -645,9 +658,14 @@ fn compute(cpu: &mut Cpu, op: &Op, m: Mnemonic) -> Exec {
         | M::Fcmovne
         | M::Fcmovnbe
         | M::Fcmovnu => fcmov(cpu, op),
-        M::Fsin | M::Fcos | M::Fsincos | M::Fptan | M::Fpatan | M::F2xm1 | M::Fyl2x | M::Fyl2xp1 => {
-            transcend_op(cpu, m)
-        }
+        M::Fsin
+        | M::Fcos
+        | M::Fsincos
+        | M::Fptan
+        | M::Fpatan
+        | M::F2xm1
+        | M::Fyl2x
+        | M::Fyl2xp1 => transcend_op(cpu, m),
         _ => Err(Exception::invalid_opcode()),
     }
 }

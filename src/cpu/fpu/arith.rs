@@ -63,7 +63,7 @@ pub fn sub(ctx: &mut Ctx, a: F80, b: F80) -> F80 {
     if let Some(r) = specials2(ctx, a, b) {
         return r;
     }
-    add_signed(ctx, a, b.neg())
+    add_signed(ctx, a, b.negated())
 }
 
 /// a + b for non-NaN operands.

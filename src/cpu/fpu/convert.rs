@@ -205,7 +205,7 @@ pub fn from_bcd(b: &[u8; 10]) -> F80 {
     }
     let r = from_i64(v);
     if b[9] & 0x80 != 0 {
-        r.neg()
+        r.negated()
     } else {
         r
     }

@@ -71,7 +71,7 @@ impl F80 {
     pub fn exp(self) -> u16 {
         self.se & 0x7FFF
     }
-    pub fn neg(self) -> F80 {
+    pub fn negated(self) -> F80 {
         F80 {
             se: self.se ^ 0x8000,
             sig: self.sig,

@@ -7,10 +7,10 @@ pub mod env;
 pub mod float80;
 pub mod special;
 pub mod state;
-pub mod transcend;
-pub mod wide;
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests_oracle;
+pub mod transcend;
+pub mod wide;
 
 pub use float80::{Ctx, Rc, F80};
 pub use state::Fpu;

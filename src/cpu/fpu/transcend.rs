@@ -68,7 +68,10 @@ fn big_mul_small(a: &Big, k: u64) -> Big {
 
 /// |a - b| and whether a < b.
 fn big_sub_abs(a: &Big, b: &Big) -> (Big, bool) {
-    let less = (0..10).rev().find(|&i| a[i] != b[i]).is_some_and(|i| a[i] < b[i]);
+    let less = (0..10)
+        .rev()
+        .find(|&i| a[i] != b[i])
+        .is_some_and(|i| a[i] < b[i]);
     let (x, y) = if less { (b, a) } else { (a, b) };
     let mut out: Big = [0; 10];
     let mut borrow = 0u64;
@@ -84,10 +87,10 @@ fn big_sub_abs(a: &Big, b: &Big) -> (Big, bool) {
 fn big_to_wide(a: &Big, neg: bool) -> W {
     let mut w = W::ZERO;
     for (i, limb) in a.iter().enumerate() {
-        w = w.add(W::new(false, 64 * i as i32 - 512 + 127, *limb as u128));
+        w = w.plus(W::new(false, 64 * i as i32 - 512 + 127, *limb as u128));
     }
     if neg {
-        w.neg()
+        w.negated()
     } else {
         w
     }
@@ -101,8 +104,8 @@ fn reduce(x: F80) -> (W, u64) {
     if w.mag_lt(pio4) {
         return (w, 0);
     }
-    let two_over_pi = W::from_i64(2).div(W::constant(PI));
-    let k = w.mul(two_over_pi).round_i64() as u64;
+    let two_over_pi = W::from_i64(2).over(W::constant(PI));
+    let k = w.times(two_over_pi).round_i64() as u64;
     let (_, e, m) = x.abs().unpack();
     // x = m * 2^(e - BIAS - 63); as fixed point with 512 fraction bits: m << (512 + E).
     let sh = 512 + (e - BIAS - 63);
@@ -118,14 +121,20 @@ fn reduce(x: F80) -> (W, u64) {
 
 /// sin and cos of |r| <= ~pi/4 by their Taylor series.
 fn sin_cos_series(r: W) -> (W, W) {
-    let r2 = r.mul(r);
+    let r2 = r.times(r);
     let (mut s, mut ts) = (r, r);
     let (mut c, mut tc) = (W::from_i64(1), W::from_i64(1));
     for n in 1..40i64 {
-        ts = ts.mul(r2).div(W::from_i64((2 * n) * (2 * n + 1))).neg();
-        tc = tc.mul(r2).div(W::from_i64((2 * n - 1) * (2 * n))).neg();
-        s = s.add(ts);
-        c = c.add(tc);
+        ts = ts
+            .times(r2)
+            .over(W::from_i64((2 * n) * (2 * n + 1)))
+            .negated();
+        tc = tc
+            .times(r2)
+            .over(W::from_i64((2 * n - 1) * (2 * n)))
+            .negated();
+        s = s.plus(ts);
+        c = c.plus(tc);
         if (ts.is_zero() || ts.e < s.e - 132) && (tc.is_zero() || tc.e < c.e - 132) {
             break;
         }
@@ -142,11 +151,11 @@ fn sin_cos(x: F80) -> (W, W) {
     let (s, c) = sin_cos_series(r);
     let (s, c) = match q {
         0 => (s, c),
-        1 => (c, s.neg()),
-        2 => (s.neg(), c.neg()),
-        _ => (c.neg(), s),
+        1 => (c, s.negated()),
+        2 => (s.negated(), c.negated()),
+        _ => (c.negated(), s),
     };
-    (if x.sign() { s.neg() } else { s }, c)
+    (if x.sign() { s.negated() } else { s }, c)
 }
 
 /// Common checks of the one-operand trigonometric functions: NaN, infinity, out of range.
@@ -218,7 +227,7 @@ pub fn ptan(ctx: &mut Ctx, x: F80) -> Out {
         return o;
     }
     let (s, c) = sin_cos(x);
-    let t = if x.is_zero() { W::ZERO } else { s.div(c) };
+    let t = if x.is_zero() { W::ZERO } else { s.over(c) };
     Out {
         a: round_out(ctx, t, x.sign()),
         b: Some(F80::ONE),
@@ -228,17 +237,17 @@ pub fn ptan(ctx: &mut Ctx, x: F80) -> Out {
 
 /// ln(1 + u) for the (exact) pair u = num/den as 2 atanh(num / (2 den + num)).
 fn ln1p_ratio(t: W) -> W {
-    let t2 = t.mul(t);
+    let t2 = t.times(t);
     let (mut sum, mut pow) = (t, t);
     for n in 1..80i64 {
-        pow = pow.mul(t2);
-        let term = pow.div(W::from_i64(2 * n + 1));
-        sum = sum.add(term);
+        pow = pow.times(t2);
+        let term = pow.over(W::from_i64(2 * n + 1));
+        sum = sum.plus(term);
         if term.is_zero() || term.e < sum.e - 132 {
             break;
         }
     }
-    sum.mul(W::from_i64(2))
+    sum.times(W::from_i64(2))
 }
 
 /// log2 of a positive finite value.
@@ -252,9 +261,9 @@ fn log2(x: F80) -> W {
         e += 1;
     }
     let one = W::from_i64(1);
-    let t = mw.sub(one).div(mw.add(one));
+    let t = mw.minus(one).over(mw.plus(one));
     let ln = ln1p_ratio(t);
-    W::from_i64(e as i64).add(ln.mul(W::constant(L2E)))
+    W::from_i64(e as i64).plus(ln.times(W::constant(L2E)))
 }
 
 /// FYL2X: y * log2(x).
@@ -295,9 +304,11 @@ pub fn yl2x(ctx: &mut Ctx, y: F80, x: F80) -> Out {
         return one(F80::inf(y.sign() != l.neg));
     }
     if y.is_zero() || l.is_zero() {
-        return one(F80::zero(y.sign() != (l.neg || (l.is_zero() && x.exp() < BIAS as u16))));
+        return one(F80::zero(
+            y.sign() != (l.neg || (l.is_zero() && x.exp() < BIAS as u16)),
+        ));
     }
-    one(W::from_f80(y).mul(l).to_f80(ctx))
+    one(W::from_f80(y).times(l).to_f80(ctx))
 }
 
 /// FYL2XP1: y * log2(1 + x) for small |x|.
@@ -322,9 +333,9 @@ pub fn yl2xp1(ctx: &mut Ctx, y: F80, x: F80) -> Out {
         return one(F80::zero(y.sign() != x.sign()));
     }
     let xw = W::from_f80(x);
-    let t = xw.div(W::from_i64(2).add(xw));
-    let l = ln1p_ratio(t).mul(W::constant(L2E));
-    one(W::from_f80(y).mul(l).to_f80(ctx))
+    let t = xw.over(W::from_i64(2).plus(xw));
+    let l = ln1p_ratio(t).times(W::constant(L2E));
+    one(W::from_f80(y).times(l).to_f80(ctx))
 }
 
 /// F2XM1: 2^x - 1 (defined by Intel for |x| <= 1; computed for any finite x).
@@ -333,13 +344,7 @@ pub fn f2xm1(ctx: &mut Ctx, x: F80) -> Out {
         Class::Unsupported => return one(invalid(ctx)),
         Class::QNaN | Class::SNaN => return one(propagate_nan(ctx, x, x)),
         Class::Zero => return one(x),
-        Class::Infinity => {
-            return one(if x.sign() {
-                F80::ONE.neg()
-            } else {
-                x
-            })
-        }
+        Class::Infinity => return one(if x.sign() { F80::ONE.negated() } else { x }),
         Class::Denormal => ctx.flags |= DE,
         Class::Normal => {}
     }
@@ -354,13 +359,13 @@ pub fn f2xm1(ctx: &mut Ctx, x: F80) -> Out {
     } else {
         xw.round_i64()
     };
-    let f = xw.sub(W::from_i64(n));
-    let z = f.mul(W::constant(LN2));
+    let f = xw.minus(W::from_i64(n));
+    let z = f.times(W::constant(LN2));
     // expm1(z) by its series.
     let (mut sum, mut term) = (z, z);
     for k in 2..60i64 {
-        term = term.mul(z).div(W::from_i64(k));
-        sum = sum.add(term);
+        term = term.times(z).over(W::from_i64(k));
+        sum = sum.plus(term);
         if term.is_zero() || term.e < sum.e - 132 {
             break;
         }
@@ -374,7 +379,7 @@ pub fn f2xm1(ctx: &mut Ctx, x: F80) -> Out {
         if !s2.is_zero() {
             s2.e += n as i32;
         }
-        s2.add(p2.sub(W::from_i64(1)))
+        s2.plus(p2.minus(W::from_i64(1)))
     };
     one(round_out(ctx, r, x.sign()))
 }
@@ -387,21 +392,21 @@ fn atan_unit(t: W) -> W {
     let thr = W::new(false, -2, 0xD413_CCCF_E779_9211u128 << 64);
     let one = W::from_i64(1);
     let (base, u) = if thr.mag_lt(t) {
-        (pio4, t.sub(one).div(t.add(one)))
+        (pio4, t.minus(one).over(t.plus(one)))
     } else {
         (W::ZERO, t)
     };
-    let u2 = u.mul(u);
+    let u2 = u.times(u);
     let (mut sum, mut pow) = (u, u);
     for n in 1..120i64 {
-        pow = pow.mul(u2).neg();
-        let term = pow.div(W::from_i64(2 * n + 1));
-        sum = sum.add(term);
+        pow = pow.times(u2).negated();
+        let term = pow.over(W::from_i64(2 * n + 1));
+        sum = sum.plus(term);
         if term.is_zero() || term.e < sum.e - 132 {
             break;
         }
     }
-    base.add(sum)
+    base.plus(sum)
 }
 
 /// FPATAN: atan(y / x) with the quadrant of (x, y).
@@ -430,23 +435,23 @@ pub fn patan(ctx: &mut Ctx, y: F80, x: F80) -> Out {
     } else if x.is_inf() {
         // Both infinite.
         if x.sign() {
-            pi.mul(W::from_i64(3)).div(W::from_i64(4))
+            pi.times(W::from_i64(3)).over(W::from_i64(4))
         } else {
             half(pi, 2)
         }
     } else {
         let (ax, ay) = (W::from_f80(x.abs()), W::from_f80(y.abs()));
         let mut r = if ay.mag_lt(ax) || ay == ax {
-            atan_unit(ay.div(ax))
+            atan_unit(ay.over(ax))
         } else {
-            half(pi, 1).sub(atan_unit(ax.div(ay)))
+            half(pi, 1).minus(atan_unit(ax.over(ay)))
         };
         if x.sign() {
-            r = pi.sub(r);
+            r = pi.minus(r);
         }
         r
     };
-    let r = if y.sign() { r.neg() } else { r };
+    let r = if y.sign() { r.negated() } else { r };
     one(round_out(ctx, r, y.sign()))
 }
 

@@ -67,7 +67,7 @@ impl W {
         self.m == 0
     }
 
-    pub fn neg(self) -> W {
+    pub fn negated(self) -> W {
         if self.is_zero() {
             self
         } else {
@@ -82,7 +82,7 @@ impl W {
         W { neg: false, ..self }
     }
 
-    pub fn mul(self, b: W) -> W {
+    pub fn times(self, b: W) -> W {
         if self.is_zero() || b.is_zero() {
             return W::ZERO;
         }
@@ -95,7 +95,7 @@ impl W {
         }
     }
 
-    pub fn div(self, b: W) -> W {
+    pub fn over(self, b: W) -> W {
         if self.is_zero() || b.is_zero() {
             return W::ZERO;
         }
@@ -114,7 +114,7 @@ impl W {
         W::new(self.neg != b.neg, self.e - b.e, q)
     }
 
-    pub fn add(self, b: W) -> W {
+    pub fn plus(self, b: W) -> W {
         if self.is_zero() {
             return b;
         }
@@ -143,8 +143,8 @@ impl W {
         }
     }
 
-    pub fn sub(self, b: W) -> W {
-        self.add(b.neg())
+    pub fn minus(self, b: W) -> W {
+        self.plus(b.negated())
     }
 
     /// Rounds to an extended value at full precision by the context's rounding control.
@@ -191,11 +191,11 @@ mod tests {
     fn arithmetic_basics() {
         let three = W::from_i64(3);
         let two = W::from_i64(2);
-        assert_eq!(three.mul(two), W::from_i64(6));
-        assert_eq!(three.add(two), W::from_i64(5));
-        assert_eq!(two.sub(three), W::from_i64(-1));
-        assert_eq!(W::from_i64(6).div(three), two);
-        assert_eq!(W::from_i64(7).div(two).round_i64(), 4);
+        assert_eq!(three.times(two), W::from_i64(6));
+        assert_eq!(three.plus(two), W::from_i64(5));
+        assert_eq!(two.minus(three), W::from_i64(-1));
+        assert_eq!(W::from_i64(6).over(three), two);
+        assert_eq!(W::from_i64(7).over(two).round_i64(), 4);
         assert_eq!(W::from_i64(-5).round_i64(), -5);
     }
 }
