@@ -206,3 +206,5 @@ pub fn unimplemented(cpu: &mut Cpu, op: &Op) -> Exec {
 mod tests_core;
 #[cfg(test)]
 mod tests_families;
+#[cfg(test)]
+mod tests_fpu;

@@ -245,6 +245,17 @@ mod tests {
     }
 
     #[test]
+    fn unmasked_overflow_wraps_the_exponent() {
+        let max = F80::new(false, 0x7FFE, !0);
+        let mut x = c();
+        x.masks &= !super::super::float80::OE;
+        // (2^64 - 1)^2 = 2^128 - 2^65 + 1: exponent 0xBFFE, wrapped by 24576.
+        assert_eq!(mul(&mut x, max, max), F80::new(false, 0x5FFE, !0 - 1));
+        let mut m = c();
+        assert_eq!(mul(&mut m, max, max), F80::inf(false));
+    }
+
+    #[test]
     fn division_by_zero_and_invalid() {
         let mut x = c();
         assert_eq!(div(&mut x, F80::ONE, F80::ZERO), F80::inf(false));

@@ -239,7 +239,7 @@ impl Ctx {
             // Tininess after rounding: tiny unless rounding with an unbounded exponent
             // carries up to the smallest normal.
             let tiny = exp < 0 || k >> bits == 0;
-            if self.masks & UE == 0 {
+            if self.masks & UE == 0 && exp + WRAP > 0 {
                 // Unmasked underflow (tiny before rounding): the exponent wraps.
                 self.flags |= UE;
                 return self.round(sign, exp + WRAP, sig, bits, emax);
@@ -266,7 +266,7 @@ impl Ctx {
         }
         self.up = inc;
         if exp >= emax {
-            if self.masks & OE == 0 {
+            if self.masks & OE == 0 && exp - WRAP < emax {
                 self.flags |= OE;
                 return (exp - WRAP, (k << (64 - bits)) as u64);
             }

@@ -172,6 +172,9 @@ impl W {
         if self.is_zero() || self.e < -1 {
             return 0;
         }
+        if self.e >= 63 {
+            return if self.neg { i64::MIN } else { i64::MAX };
+        }
         let sh = 127 - self.e; // value = m >> sh
         let v = ((self.m >> (sh - 1)) + 1) >> 1;
         let v = v as i64;
