@@ -29,9 +29,11 @@ fn key(v: F80) -> i128 {
 
 #[test]
 fn transcendentals_are_within_one_ulp_of_mpmath() {
-    let path = std::env::var("FPU_TRANSCEND_FILE").map(PathBuf::from).unwrap_or_else(|_| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test-suites/fpu/transcend-mpmath.txt")
-    });
+    let path = std::env::var("FPU_TRANSCEND_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test-suites/fpu/transcend-mpmath.txt")
+        });
     let text = std::fs::read_to_string(&path).unwrap();
     // op -> (cases, exact, max ulp error)
     let mut stats: BTreeMap<String, (u32, u32, i128)> = BTreeMap::new();

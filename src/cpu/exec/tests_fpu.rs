@@ -134,3 +134,53 @@ fn cpuid_reports_the_fpu_on_486_and_p6() {
     });
     assert_eq!(cpu.gpr[EDX] & 1, 1);
 }
+
+/// Every escape opcode (D8-DF with every ModRM byte, and the FWAIT-prefixed control forms)
+/// that a P6 has must run without #UD from a state with two values on the stack.
+#[test]
+fn every_p6_escape_opcode_has_a_handler() {
+    use iced_x86::{CpuidFeature as F, Decoder, DecoderOptions};
+    let mut patterns: Vec<Vec<u8>> = Vec::new();
+    for esc in 0xD8u8..=0xDF {
+        for modrm in 0..=255u8 {
+            // Memory forms use [0x0400] (mod 00, r/m 110 in 16-bit addressing).
+            let modrm = if modrm < 0xC0 {
+                (modrm & 0x38) | 0x06
+            } else {
+                modrm
+            };
+            patterns.push(vec![esc, modrm, 0x00, 0x04]);
+        }
+    }
+    for tail in [[0xDB, 0xE2], [0xDB, 0xE3], [0xDF, 0xE0]] {
+        patterns.push(vec![0x9B, tail[0], tail[1]]);
+    }
+    let mut failures = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for bytes in patterns {
+        let mut d = Decoder::new(16, &bytes, DecoderOptions::NONE);
+        let instr = d.decode();
+        if instr.is_invalid() || !seen.insert(instr.code()) {
+            continue;
+        }
+        let p6 = instr
+            .cpuid_features()
+            .iter()
+            .all(|f| matches!(f, F::FPU | F::FPU287 | F::FPU387 | F::CMOV));
+        if !p6 {
+            continue;
+        }
+        let code = &bytes[..instr.len()];
+        let mut cpu = crate::cpu::testutil::load(CpuModel::P6, 16, code);
+        cpu.fpu.init();
+        cpu.fpu.push(F80::ONE);
+        cpu.fpu.push(F80::ONE);
+        cpu.step();
+        let want = crate::cpu::testutil::CODE_ADDR + instr.len() as u32;
+        if cpu.eip != want {
+            failures.push(format!("{:?}", instr.code()));
+        }
+    }
+    assert!(seen.len() >= 140, "only {} codes decoded", seen.len());
+    assert!(failures.is_empty(), "no handler: {}", failures.join(" "));
+}
