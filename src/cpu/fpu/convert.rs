@@ -64,7 +64,8 @@ pub fn to_int(ctx: &mut Ctx, a: F80, bits: u32) -> i64 {
             ctx.flags |= IE;
             return indefinite;
         }
-        Class::Denormal => ctx.flags |= DE,
+        // Stores do not report denormal operands (no #D for FST/FIST/FBSTP).
+        Class::Denormal => {}
         _ => {}
     }
     let (s, mag, inexact, inc) = to_integer(ctx.rc, a);
@@ -185,7 +186,8 @@ pub fn to_ieee(ctx: &mut Ctx, a: F80, f: Format) -> u64 {
         }
         Class::Infinity => return inf,
         Class::Zero => return sign_bit,
-        Class::Denormal => ctx.flags |= DE,
+        // Stores do not report denormal operands (no #D for FST/FIST/FBSTP).
+        Class::Denormal => {}
         Class::Normal => {}
     }
     let (s, e, m) = a.unpack();
