@@ -17,7 +17,7 @@ use crate::cpu::fpu::state::{SW_C0, SW_C2, SW_C3, SW_ES};
 use crate::cpu::fpu::transcend;
 use crate::cpu::model::CpuModel;
 use crate::cpu::state::{Cr0, Flags, Seg};
-use crate::cpu::Cpu;
+use crate::cpu::{Cpu, Stop};
 
 /// The handler for an x87 instruction on `model`.
 pub fn handler_for(model: CpuModel, instr: &Instruction) -> Handler {
@@ -91,13 +91,17 @@ fn waits(m: Mnemonic) -> bool {
 }
 
 /// A pending unmasked exception at a waiting instruction: #MF with CR0.NE, otherwise the
-/// FERR# line (IRQ 13 through the PIC) and the instruction goes on.
+/// FERR# line (IRQ 13 through the PIC) and the instruction goes on. The run ends after this
+/// block so that the machine raises the IRQ without waiting for the end of its slice.
 pub fn check_pending(cpu: &mut Cpu) -> Exec {
     if cpu.fpu.sw & SW_ES != 0 {
         if cpu.cr.cr0 & Cr0::NE.bits() != 0 {
             return Err(Exception::new(exception::MF));
         }
-        cpu.ferr = true;
+        if !cpu.ferr {
+            cpu.ferr = true;
+            cpu.stop.get_or_insert(Stop::Budget);
+        }
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use crate::cpu::exception;
 use crate::cpu::fpu::F80;
 use crate::cpu::state::{Flags, EAX, EDX};
 use crate::cpu::testutil::{run16, run32, with_handler};
-use crate::cpu::CpuModel;
+use crate::cpu::{CpuModel, Stop};
 
 #[test]
 fn no_fpu_on_8086_and_286_fnstsw_leaves_ax() {
@@ -94,7 +94,7 @@ fn unmasked_exception_raises_mf_at_the_next_waiting_instruction() {
 
 #[test]
 fn without_ne_the_error_goes_to_ferr() {
-    let cpu = run32(|a| {
+    let code = crate::cpu::testutil::assemble(32, |a| {
         a.fninit().unwrap();
         a.push(0x037Bu32).unwrap();
         a.fldcw(word_ptr(esp)).unwrap();
@@ -104,7 +104,11 @@ fn without_ne_the_error_goes_to_ferr() {
         a.wait().unwrap();
         a.mov(edx, 7u32).unwrap();
     });
+    let mut cpu = crate::cpu::testutil::load(CpuModel::P6, 32, &code);
+    // The run ends early (after the block) so that the machine can raise IRQ 13.
+    assert_eq!(cpu.run(1_000_000), Stop::Budget);
     assert!(cpu.ferr);
+    assert_eq!(cpu.run(1_000_000), Stop::Halted);
     assert_eq!(cpu.gpr[EDX], 7);
 }
 
