@@ -535,10 +535,10 @@ main:
         fninit
         say "fstenv32"
         fld1
-        fld1
+        fld qword [d_c]
         o32 fnstenv [area]
         mov si, area
-        mov cx, 12
+        mov cx, 28
         mov al, ' '
         out 0xe9, al
         call hexmem

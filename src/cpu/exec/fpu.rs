@@ -140,8 +140,9 @@ fn exec(cpu: &mut Cpu, op: &Op) -> Exec {
     if is_control(m) {
         return fpu_ctl::exec(cpu, op);
     }
+    compute(cpu, op, m)?;
     // Record the pointers of this instruction (the 387 and later keep them for every
-    // non-control instruction).
+    // non-control instruction); a faulting instruction leaves the old ones.
     cpu.fpu.fip = cpu.eip;
     cpu.fpu.fcs = cpu.seg[Seg::Cs as usize].selector;
     cpu.fpu.fop = opcode_of(cpu, op);
@@ -150,7 +151,7 @@ fn exec(cpu: &mut Cpu, op: &Op) -> Exec {
         cpu.fpu.fdp = o;
         cpu.fpu.fds = cpu.seg[s as usize].selector;
     }
-    compute(cpu, op, m)
+    Ok(())
 }
 
 /// Reads a memory operand as an extended value (conversion flags into `ctx`).
