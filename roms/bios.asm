@@ -74,6 +74,19 @@ irq_slave:
         pop ax
         iret
 
+; IRQ13, the FPU error line (FERR#): clear the latch (port F0h), EOI both controllers,
+; then INT 02h, where PC/AT software expects coprocessor errors.
+int75:
+        push ax
+        xor al, al
+        out 0xF0, al
+        mov al, 0x20
+        out 0xA0, al
+        out 0x20, al
+        pop ax
+        int 0x02
+        iret
+
 ; Vectors with nothing behind them.
 dummy_iret:
         iret
@@ -97,6 +110,7 @@ config_table:
         times 0xDF00 - ($ - $$) db 0
 handler_table:
         dw int08, int09, irq_master, irq_slave, dummy_iret, diskette_params, config_table, int74
+        dw int75
 
 ; ---- the slot table --------------------------------------------------------------------
         times SLOTS - ($ - $$) db 0

@@ -13,6 +13,8 @@ command -v xorriso >/dev/null || missing+=(xorriso)
 command -v Xvfb >/dev/null || missing+=(xvfb)
 command -v xdotool >/dev/null || missing+=(xdotool)
 command -v tmux >/dev/null || missing+=(tmux)
+# cmake builds the SoftFloat oracle crate (an x86-64 dev-dependency of the FPU tests).
+command -v cmake >/dev/null || missing+=(cmake)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "== installing ${missing[*]} (needed by the guest tests)"
     sudo_cmd=""

@@ -160,6 +160,7 @@ impl Bios {
             handler(6),
             handler(7),
         );
+        let int75 = handler(8);
         // Interrupt vectors.
         for v in 0..256u32 {
             let off = match v {
@@ -167,6 +168,7 @@ impl Bios {
                 0x09 => int09,
                 0x0A..=0x0F => irq_master,
                 0x74 if int74 != 0 => int74,
+                0x75 if int75 != 0 => int75,
                 0x70..=0x77 => irq_slave,
                 _ => dummy,
             };
@@ -189,6 +191,9 @@ impl Bios {
         let mut equipment = 0x0020 | 4 << 9; // 80x25 colour, four serial ports
         if nfloppy > 0 {
             equipment |= 1 | (nfloppy - 1) << 6;
+        }
+        if cpu.model >= crate::cpu::CpuModel::I386 {
+            equipment |= 2; // math coprocessor
         }
         wr16(cpu, 0x40, 0x10, equipment);
         wr16(cpu, 0x40, 0x13, 640);

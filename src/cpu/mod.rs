@@ -6,6 +6,7 @@ pub mod decode;
 pub mod exception;
 pub mod exec;
 pub mod flags;
+pub mod fpu;
 pub mod interrupt;
 pub mod mmu;
 pub mod model;
@@ -91,6 +92,11 @@ pub struct Cpu {
     pub stop: Option<Stop>,
     /// The last instruction that hit a missing handler (reported by suite runners).
     pub last_unimplemented: Option<iced_x86::Code>,
+    /// The x87 FPU (used by the 386 and later models; the 8086 and 286 have none).
+    pub fpu: fpu::Fpu,
+    /// FERR#: an unmasked FPU exception met a waiting instruction with CR0.NE clear. The
+    /// machine turns it into IRQ 13; a write to port F0h clears it.
+    pub ferr: bool,
     cache: BlockCache,
     code_writes: Vec<CodeWrite>,
     pub(crate) tlb: mmu::Tlb,
@@ -135,6 +141,8 @@ impl Cpu {
             sysenter: [0; 3],
             stop: None,
             last_unimplemented: None,
+            fpu: fpu::Fpu::default(),
+            ferr: false,
             cache: BlockCache::new(),
             code_writes: Vec::with_capacity(64),
             tlb: mmu::Tlb::default(),
@@ -193,6 +201,8 @@ impl Cpu {
         self.halted = false;
         self.inhibit_interrupts = false;
         self.stop = None;
+        self.fpu.reset();
+        self.ferr = false;
         self.tlb.flush(false);
         self.flush_decode_cache();
     }

@@ -296,6 +296,8 @@ impl PcBus {
                 self.cmos.write(port, v);
                 self.update_irqs();
             }
+            // Clears the FPU error latch (FERR# -> IRQ 13), as on the PC/AT.
+            0xF0 => self.pic.set_irq(13, false),
             BIOS_SERVICE_PORT => self.request = Some(BusRequest::BiosCall),
             0x3C0..=0x3CF => self.vga_regs[(port - 0x3C0) as usize] = v,
             0x3D4 => self.crtc_index = v,

@@ -241,6 +241,11 @@ impl Machine {
                 if bus.run_dma(&mut cpu.mem) {
                     cpu.sync_code_writes();
                 }
+                if cpu.ferr {
+                    // FPU error with CR0.NE clear: FERR# drives IRQ 13 until port F0h.
+                    cpu.ferr = false;
+                    bus.pic.set_irq(13, true);
+                }
                 if cpu.halted && cpu.interrupts_enabled() && !bus.pic.pending() {
                     // Nothing to do until the next timer event: the idle time passes as
                     // instruction counts (like the TSC), so the instruction limit also

@@ -3,19 +3,15 @@
 //! are right) and change nothing; FNSTSW/FNSTCW leave their destination alone, which is how
 //! software detects the missing FPU. CR0.EM or CR0.TS raise #NM as on real hardware.
 
-use iced_x86::{Instruction, OpKind};
+use iced_x86::OpKind;
 
-use super::{Handler, Op, Table};
+use super::{Op, Table};
 use crate::cpu::exception::{self, Exception, Exec};
 use crate::cpu::model::CpuModel;
 use crate::cpu::state::Cr0;
 use crate::cpu::Cpu;
 
 pub fn register(_t: &mut Table) {}
-
-pub fn handler_for(_model: CpuModel, _instr: &Instruction) -> Handler {
-    esc_no_fpu
-}
 
 /// An escape opcode with no coprocessor present.
 pub fn esc_no_fpu(cpu: &mut Cpu, op: &Op) -> Exec {

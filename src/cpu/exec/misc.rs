@@ -116,6 +116,9 @@ fn wait(cpu: &mut Cpu, _op: &Op) -> Exec {
     if cpu.model >= CpuModel::I286 && cpu.cr.cr0 & mp_ts == mp_ts {
         return Err(Exception::new(crate::cpu::exception::NM));
     }
+    if cpu.model >= CpuModel::I386 {
+        super::fpu::check_pending(cpu)?;
+    }
     Ok(())
 }
 
@@ -139,8 +142,10 @@ pub fn feature_edx(model: CpuModel) -> u32 {
     const PSE: u32 = 1 << 3;
     const PGE: u32 = 1 << 13;
     const SEP: u32 = 1 << 11;
+    const FPU: u32 = 1 << 0;
     match model {
-        CpuModel::P6 => VME | PSE | TSC | MSR | CX8 | SEP | PGE | CMOV,
+        CpuModel::P6 => FPU | VME | PSE | TSC | MSR | CX8 | SEP | PGE | CMOV,
+        CpuModel::I486 => FPU,
         _ => 0,
     }
 }

@@ -7,6 +7,8 @@ pub mod bcd;
 pub mod bit;
 pub mod control;
 pub mod fast;
+pub mod fpu;
+pub mod fpu_ctl;
 pub mod fpu_stub;
 pub mod io;
 pub mod misc;
@@ -149,7 +151,7 @@ pub fn handler_for(model: CpuModel, instr: &Instruction) -> Handler {
     }
     let features = instr.cpuid_features();
     if features.iter().any(|f| is_fpu_feature(*f)) {
-        return fpu_stub::handler_for(model, instr);
+        return fpu::handler_for(model, instr);
     }
     if !features.iter().all(|&f| model_has(model, f)) {
         return invalid_opcode;
@@ -204,3 +206,5 @@ pub fn unimplemented(cpu: &mut Cpu, op: &Op) -> Exec {
 mod tests_core;
 #[cfg(test)]
 mod tests_families;
+#[cfg(test)]
+mod tests_fpu;
