@@ -7,6 +7,7 @@
 //! then restores. Calls we do not implement are logged once per AH/AL and fail with CF set.
 
 mod disk;
+pub mod font;
 mod keyboard;
 mod system;
 mod video;
