@@ -64,6 +64,9 @@ enum Command {
         /// Write every executed instruction with the registers to FILE (slow).
         #[arg(long, value_name = "FILE")]
         trace: Option<PathBuf>,
+        /// Save a PNG of the display to FILE when the run ends.
+        #[arg(long, value_name = "FILE.png")]
+        screenshot: Option<PathBuf>,
     },
     /// Run an external instruction-accuracy test suite against the CPU.
     #[command(name = "test-suite")]
@@ -115,6 +118,7 @@ fn main() -> ExitCode {
             hdb,
             rtc_start,
             boot,
+            screenshot,
         } => emu::machine::boot_cli(
             image.as_deref(),
             emu::machine::MachineConfig {
@@ -131,6 +135,7 @@ fn main() -> ExitCode {
                 hard_disks: [hda, hdb],
                 boot_hard_disk_first: boot == "c",
                 rtc_start,
+                screenshot,
             },
         ),
         Command::TestSuite {

@@ -10,6 +10,10 @@ mod disk;
 pub mod font;
 mod keyboard;
 mod system;
+mod vbe;
+mod vga_gfx;
+pub mod vga_modes;
+mod vga_palette;
 mod video;
 
 use std::collections::HashSet;

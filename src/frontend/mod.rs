@@ -50,3 +50,4 @@ impl TextView {
         line.trim_end().to_string()
     }
 }
+pub mod screenshot;

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use crate::bios::{After, Bios, BootDevice};
 use crate::cpu::{Cpu, CpuModel, Stop};
 use crate::devices::PcBus;
-use crate::frontend::TextView;
+use crate::frontend::{Frame, TextView};
 use crate::io::OpenBus;
 use crate::storage::{Disk, MediaKind};
 use crate::{Error, Result};
@@ -54,6 +54,8 @@ pub struct MachineConfig {
     /// Wall-clock time of the RTC at power-on, in seconds since 1970 (None: the host's
     /// clock). A fixed value makes runs reproducible.
     pub rtc_start: Option<u64>,
+    /// Save a PNG of the display here when the run ends.
+    pub screenshot: Option<PathBuf>,
 }
 
 impl Default for MachineConfig {
@@ -72,6 +74,7 @@ impl Default for MachineConfig {
             hard_disks: [None, None],
             boot_hard_disk_first: false,
             rtc_start: None,
+            screenshot: None,
         }
     }
 }
@@ -169,7 +172,9 @@ impl Machine {
         bus.debug.echo = config.echo_console && !builtin_bios;
         bus.debug.log_post = config.post_codes;
         bus.uarts[0].echo = config.echo_console;
+        let vga = bus.vga.clone();
         let mut cpu = Cpu::with_bus(config.cpu, ram, Box::new(bus));
+        cpu.mem.attach_vga(vga);
         cpu.mem
             .load_rom(&image)
             .map_err(|msg| Error::format(name, msg))?;
@@ -288,22 +293,22 @@ impl Machine {
             .expect("the machine's bus is a PcBus")
     }
 
-    /// The text screen as character cells: 80x25 at B8000 with the cursor the BIOS keeps
-    /// (page 0). The VGA device replaces this with its own text-mode state.
+    /// The text screen as character cells from the VGA's text state (CRTC geometry, start
+    /// address and cursor), None in graphics modes.
     pub fn text_view(&self) -> Option<TextView> {
-        let (cols, rows) = (80u16, 25u16);
-        let cells = (0..cols as u32 * rows as u32)
-            .map(|i| self.cpu.mem.read_u16(0xB8000 + i * 2))
-            .collect();
-        let cursor_word = self.cpu.mem.read_u16(0x450);
-        let (col, row) = (cursor_word & 0xFF, cursor_word >> 8);
-        let cursor = (col < cols && row < rows).then_some((col, row));
-        Some(TextView {
-            cols,
-            rows,
-            cells,
-            cursor,
-        })
+        crate::devices::vga::lock(&self.bus().vga).text_view()
+    }
+
+    /// Renders the display at its native resolution.
+    pub fn render(&self, frame: &mut Frame) {
+        crate::devices::vga::lock(&self.bus().vga).render(frame);
+    }
+
+    /// Saves the display as a PNG.
+    pub fn screenshot(&self, path: &std::path::Path) -> Result<()> {
+        let mut frame = Frame::default();
+        self.render(&mut frame);
+        crate::frontend::screenshot::save_png(&frame, path)
     }
 
     /// The text screen as lines of text (trailing blanks trimmed).
@@ -377,6 +382,9 @@ pub fn boot_cli(image: Option<&std::path::Path>, mut config: MachineConfig) -> R
                 eprintln!("|{line}");
             }
         }
+    }
+    if let Some(path) = &machine.config.screenshot {
+        machine.screenshot(path)?;
     }
     let code = match outcome {
         Outcome::Exit(code) => {
