@@ -40,7 +40,10 @@ impl Vga {
     /// Plane offset of address-counter value `ma` on scan `scan` of its row.
     fn memory_offset(&self, ma: u32, scan: u32) -> usize {
         let c17 = self.crtc[0x17];
-        let mut a = if c17 & 0x40 == 0 { ma << 1 } else { ma };
+        // Doubleword mode (mode 13h) needs no shift here: chain-4 stores byte a at plane
+        // offset a >> 2 (see memory.rs), so the counter already addresses it.
+        let word_mode = c17 & 0x40 == 0 && self.crtc[0x14] & 0x40 == 0;
+        let mut a = if word_mode { ma << 1 } else { ma };
         if c17 & 1 == 0 {
             a = (a & !0x2000) | (scan & 1) << 13;
         }
