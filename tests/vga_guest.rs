@@ -132,3 +132,8 @@ fn text_mode_render_matches_cells_and_font() {
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("text.png");
     save_png(&frame, &out).unwrap();
 }
+
+#[test]
+fn vbe_32bpp_lfb_matches_qemu() {
+    check_against("test-suites/vga/vbe32.asm", "test-suites/vga/vbe32.png");
+}
