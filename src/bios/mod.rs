@@ -14,6 +14,10 @@ mod mouse;
 mod rtc;
 mod system;
 mod tables;
+mod vbe;
+mod vga_gfx;
+pub mod vga_modes;
+mod vga_palette;
 mod video;
 
 use std::collections::HashSet;

@@ -1,14 +1,36 @@
-//! INT 10h for the colour text modes (the VGA device and its graphics modes come with the
-//! display work): set mode, cursor shape and position, scrolling, character and attribute
-//! reads and writes, teletype output, and the state queries DOS software makes. The text
-//! buffer is guest memory at B800:0000; the cursor lives in the BIOS data area.
+//! INT 10h: set mode (programming the VGA, vga_modes.rs), cursor shape and position,
+//! scrolling, character and attribute reads and writes, teletype output, pixels, palette
+//! and font functions, state queries, and VBE (vbe.rs). Text modes work through the regen
+//! buffer (B800:0000, B000:0000 in mode 7) as guest memory, which reaches the VGA's planes;
+//! graphics modes draw glyphs on the planes (vga_gfx.rs). The cursor lives in the BIOS data
+//! area and is mirrored into the CRTC.
 
 use super::{ah, al, bx, cx, dx, rd16, rd8, set_al, set_ax, set_reg16, wr16, wr8, Bios};
 use crate::cpu::state::{EBX, ECX, EDX};
 use crate::cpu::Cpu;
+use crate::devices::vga;
 use crate::devices::PcBus;
 
-const TEXT_SEG: u16 = 0xB800;
+use super::vga_gfx;
+use super::vga_modes::{self, Kind, ModeParams};
+
+/// The regen buffer segment of the current text mode.
+fn text_seg(cpu: &Cpu) -> u16 {
+    if rd8(cpu, 0x40, 0x49) == 7 {
+        0xB000
+    } else {
+        0xB800
+    }
+}
+
+/// The parameters of the current mode when it is a graphics mode and a VGA is attached.
+fn graphics(cpu: &Cpu) -> Option<(vga::SharedVga, ModeParams)> {
+    let p = vga_modes::params(rd8(cpu, 0x40, 0x49))?;
+    if p.kind == Kind::Text {
+        return None;
+    }
+    Some((cpu.mem.vga()?.clone(), p))
+}
 
 // The geometry comes from the BIOS data area, which the guest may scribble on: keep it
 // within what a VGA text mode can be.
@@ -31,6 +53,31 @@ fn cursor(cpu: &Cpu, page: u8) -> (u16, u16) {
 
 fn set_cursor(cpu: &mut Cpu, page: u8, row: u16, col: u16) {
     wr16(cpu, 0x40, 0x50 + 2 * (page as u16 & 7), row << 8 | col);
+    if page == rd8(cpu, 0x40, 0x62) {
+        sync_crtc(cpu);
+    }
+}
+
+/// Mirrors the BDA's active page start, cursor position and shape into the CRTC.
+fn sync_crtc(cpu: &Cpu) {
+    let Some(shared) = cpu.mem.vga() else {
+        return;
+    };
+    let page = rd8(cpu, 0x40, 0x62);
+    let (row, col) = cursor(cpu, page);
+    let start = rd16(cpu, 0x40, 0x4E) / 2;
+    let pos = start.wrapping_add(row.wrapping_mul(columns(cpu)).wrapping_add(col));
+    let shape = rd16(cpu, 0x40, 0x60);
+    let mut v = vga::lock(shared);
+    if v.graphics_mode() {
+        return;
+    }
+    v.crtc[0x0C] = (start >> 8) as u8;
+    v.crtc[0x0D] = start as u8;
+    v.crtc[0x0E] = (pos >> 8) as u8;
+    v.crtc[0x0F] = pos as u8;
+    v.crtc[0x0A] = (shape >> 8) as u8 & 0x3F;
+    v.crtc[0x0B] = shape as u8 & 0x1F;
 }
 
 fn cell_offset(cpu: &Cpu, page: u8, row: u16, col: u16) -> u16 {
@@ -41,37 +88,67 @@ fn cell_offset(cpu: &Cpu, page: u8, row: u16, col: u16) -> u16 {
     )
 }
 
-/// Sets a text mode: clears the screen and resets the cursors.
+/// Sets a standard mode (bit 7: keep video memory). Unknown modes are ignored.
 pub fn set_mode(cpu: &mut Cpu, mode: u8) {
-    let (cols, rows) = match mode & 0x7F {
-        0 | 1 => (40u16, 25u16),
-        _ => (80, 25),
+    let m = mode & 0x7F;
+    let Some(p) = vga_modes::params(m) else {
+        return;
     };
-    wr8(cpu, 0x40, 0x49, mode & 0x7F);
-    wr16(cpu, 0x40, 0x4A, cols);
-    wr16(cpu, 0x40, 0x4C, if cols == 40 { 0x800 } else { 0x1000 });
-    wr16(cpu, 0x40, 0x4E, 0);
-    wr8(cpu, 0x40, 0x62, 0);
-    wr16(cpu, 0x40, 0x60, 0x0607);
-    wr16(cpu, 0x40, 0x63, 0x3D4);
-    wr8(cpu, 0x40, 0x84, (rows - 1) as u8);
-    wr16(cpu, 0x40, 0x85, 16);
-    wr8(cpu, 0x40, 0x87, 0x60);
-    wr8(cpu, 0x40, 0x88, 0x09);
-    wr8(cpu, 0x40, 0x89, 0x11);
-    for p in 0..8 {
-        set_cursor(cpu, p, 0, 0);
-    }
-    if mode & 0x80 == 0 {
+    if let Some(shared) = cpu.mem.vga().cloned() {
+        vga_modes::program(&mut vga::lock(&shared), m, &p, mode & 0x80 != 0);
+    } else if p.kind == Kind::Text && mode & 0x80 == 0 {
         for i in 0..0x4000u16 {
-            wr16(cpu, TEXT_SEG, i * 2, 0x0720);
+            wr16(cpu, 0xB800, i * 2, 0x0720);
         }
     }
+    wr8(cpu, 0x40, 0x49, m);
+    wr16(cpu, 0x40, 0x4A, p.cols);
+    let page_size = if p.kind == Kind::Text {
+        p.page_size
+    } else {
+        p.page_size.max(0x2000)
+    };
+    wr16(cpu, 0x40, 0x4C, page_size);
+    wr16(cpu, 0x40, 0x4E, 0);
+    wr8(cpu, 0x40, 0x62, 0);
+    let shape = if p.char_height == 14 { 0x0B0C } else { 0x0D0E };
+    wr16(
+        cpu,
+        0x40,
+        0x60,
+        if p.kind == Kind::Text { shape } else { 0 },
+    );
+    wr16(cpu, 0x40, 0x63, if m == 7 { 0x3B4 } else { 0x3D4 });
+    wr8(
+        cpu,
+        0x40,
+        0x65,
+        if p.kind == Kind::Text { 0x29 } else { 0x1E },
+    );
+    wr8(cpu, 0x40, 0x66, if m == 6 { 0x3F } else { 0x30 });
+    wr8(cpu, 0x40, 0x84, (p.rows - 1) as u8);
+    wr16(cpu, 0x40, 0x85, p.char_height as u16);
+    wr8(cpu, 0x40, 0x87, 0x60 | (mode & 0x80));
+    wr8(cpu, 0x40, 0x88, 0x09);
+    wr8(cpu, 0x40, 0x89, 0x11);
+    for pg in 0..8 {
+        set_cursor(cpu, pg, 0, 0);
+    }
+    sync_crtc(cpu);
 }
 
 /// Scrolls the window (top,left)-(bottom,right) of the active page up (or down) by `n`
 /// lines (0 = clear), filling with `attr`. Works on guest memory a row at a time.
 fn scroll(cpu: &mut Cpu, up: bool, n: u16, attr: u8, window: (u16, u16, u16, u16)) {
+    if let Some((shared, p)) = graphics(cpu) {
+        let fill = if p.kind == Kind::Linear8 {
+            attr
+        } else {
+            attr & 0x0F
+        };
+        vga_gfx::scroll(&mut vga::lock(&shared), &p, up, n, fill, window);
+        return;
+    }
     let (top, left, bottom, right) = window;
     let page = rd8(cpu, 0x40, 0x62);
     let (cols, rows) = (columns(cpu), rows(cpu));
@@ -82,7 +159,7 @@ fn scroll(cpu: &mut Cpu, up: bool, n: u16, attr: u8, window: (u16, u16, u16, u16
     }
     let height = bottom - top + 1;
     let n = if n == 0 || n > height { height } else { n };
-    let base = ((TEXT_SEG as u32) << 4) + page_offset(cpu, page) as u32;
+    let base = ((text_seg(cpu) as u32) << 4) + page_offset(cpu, page) as u32;
     let width = (right - left + 1) as usize * 2;
     let row_addr = |row: u16| base + (row as u32 * cols as u32 + left as u32) * 2;
     let mut line = vec![0u8; width];
@@ -123,10 +200,16 @@ pub fn teletype(cpu: &mut Cpu, page: u8, ch: u8, attr: Option<u8>) {
         b'\r' => col = 0,
         b'\n' => row = row.wrapping_add(1),
         _ => {
-            let o = cell_offset(cpu, page, row, col);
-            wr8(cpu, TEXT_SEG, o, ch);
-            if let Some(a) = attr {
-                wr8(cpu, TEXT_SEG, o.wrapping_add(1), a);
+            if let Some((shared, p)) = graphics(cpu) {
+                let color = attr.unwrap_or(bx(cpu) as u8);
+                vga_gfx::draw_char(&mut vga::lock(&shared), &p, col, row, ch, color);
+            } else {
+                let o = cell_offset(cpu, page, row, col);
+                let seg = text_seg(cpu);
+                wr8(cpu, seg, o, ch);
+                if let Some(a) = attr {
+                    wr8(cpu, seg, o.wrapping_add(1), a);
+                }
             }
             col = col.wrapping_add(1);
             if col >= cols {
@@ -136,11 +219,16 @@ pub fn teletype(cpu: &mut Cpu, page: u8, ch: u8, attr: Option<u8>) {
         }
     }
     if row >= rows {
-        let attr = rd8(
-            cpu,
-            TEXT_SEG,
-            cell_offset(cpu, page, rows - 1, 0).wrapping_add(1),
-        );
+        let attr = if graphics(cpu).is_some() {
+            0
+        } else {
+            let seg = text_seg(cpu);
+            rd8(
+                cpu,
+                seg,
+                cell_offset(cpu, page, rows - 1, 0).wrapping_add(1),
+            )
+        };
         scroll(cpu, true, 1, attr, (0, 0, rows - 1, cols - 1));
         row = rows - 1;
     }
@@ -159,7 +247,10 @@ pub fn int10(bios: &mut Bios, cpu: &mut Cpu, _bus: &mut PcBus) {
     let page_bh = (bx(cpu) >> 8) as u8;
     match ah(cpu) {
         0x00 => set_mode(cpu, al(cpu)),
-        0x01 => wr16(cpu, 0x40, 0x60, cx(cpu)),
+        0x01 => {
+            wr16(cpu, 0x40, 0x60, cx(cpu));
+            sync_crtc(cpu);
+        }
         0x02 => {
             let d = dx(cpu);
             set_cursor(cpu, page_bh, d >> 8, d & 0xFF);
@@ -175,6 +266,7 @@ pub fn int10(bios: &mut Bios, cpu: &mut Cpu, _bus: &mut PcBus) {
             wr8(cpu, 0x40, 0x62, p);
             let start = page_offset(cpu, p);
             wr16(cpu, 0x40, 0x4E, start);
+            sync_crtc(cpu);
         }
         0x06 | 0x07 => {
             let (c, d) = (cx(cpu), dx(cpu));
@@ -183,8 +275,12 @@ pub fn int10(bios: &mut Bios, cpu: &mut Cpu, _bus: &mut PcBus) {
             scroll(cpu, ah(cpu) == 6, al(cpu) as u16, attr, window);
         }
         0x08 => {
+            if graphics(cpu).is_some() {
+                set_ax(cpu, 0); // reading glyphs back from graphics is not supported
+                return;
+            }
             let (r, c) = cursor(cpu, page_bh);
-            let v = rd16(cpu, TEXT_SEG, cell_offset(cpu, page_bh, r, c));
+            let v = rd16(cpu, text_seg(cpu), cell_offset(cpu, page_bh, r, c));
             set_ax(cpu, v);
         }
         0x09 | 0x0A => {
@@ -193,35 +289,51 @@ pub fn int10(bios: &mut Bios, cpu: &mut Cpu, _bus: &mut PcBus) {
             let total = rows(cpu).wrapping_mul(cols);
             let start = r.wrapping_mul(cols).wrapping_add(c);
             let attr = bx(cpu) as u8;
+            let gfx = graphics(cpu);
+            let seg = text_seg(cpu);
             for i in 0..cx(cpu) {
                 let pos = start.wrapping_add(i);
                 if pos >= total {
                     break;
                 }
+                if let Some((shared, p)) = &gfx {
+                    let (row, col) = (pos / cols, pos % cols);
+                    vga_gfx::draw_char(&mut vga::lock(shared), p, col, row, al(cpu), attr);
+                    continue;
+                }
                 let o = cell_offset(cpu, page_bh, pos / cols, pos % cols);
-                wr8(cpu, TEXT_SEG, o, al(cpu));
+                wr8(cpu, seg, o, al(cpu));
                 if ah(cpu) == 0x09 {
-                    wr8(cpu, TEXT_SEG, o.wrapping_add(1), attr);
+                    wr8(cpu, seg, o.wrapping_add(1), attr);
                 }
             }
         }
-        0x11 if al(cpu) == 0x30 => {
-            // Font information: rows and character height.
-            set_reg16(cpu, ECX, 16);
-            let r = rows(cpu) as u8 - 1;
-            cpu.gpr[EDX] = (cpu.gpr[EDX] & !0xFF) | r as u32;
+        0x0B => palette_cga(cpu),
+        0x0C | 0x0D => {
+            if let Some((shared, p)) = graphics(cpu) {
+                let (x, y) = (cx(cpu) as u32, dx(cpu) as u32);
+                let mut v = vga::lock(&shared);
+                if ah(cpu) == 0x0C {
+                    vga_gfx::put_pixel(&mut v, &p, x, y, al(cpu));
+                } else {
+                    let c = vga_gfx::get_pixel(&v, &p, x, y);
+                    drop(v);
+                    set_al(cpu, c);
+                }
+            }
         }
-        0x0B | 0x10 | 0x11 => {} // palette and font loading: no visible effect in text mode
         0x0E => teletype(cpu, rd8(cpu, 0x40, 0x62), al(cpu), None),
         0x0F => {
-            let mode = rd8(cpu, 0x40, 0x49);
+            let mode = rd8(cpu, 0x40, 0x49) | (rd8(cpu, 0x40, 0x87) & 0x80);
             let cols = columns(cpu) as u8;
             set_ax(cpu, (cols as u16) << 8 | mode as u16);
             let page = rd8(cpu, 0x40, 0x62);
             cpu.gpr[EBX] = (cpu.gpr[EBX] & !0xFF00) | (page as u32) << 8;
         }
+        0x10 => super::vga_palette::int10_10(cpu),
+        0x11 => super::vga_palette::int10_11(cpu),
         0x12 if bx(cpu) as u8 == 0x10 => {
-            // EGA information: colour, 256 KiB.
+            // EGA information: colour, 256 KiB, switches of a VGA colour display.
             set_reg16(cpu, EBX, 0x0003);
             set_reg16(cpu, ECX, 0x0009);
         }
@@ -253,6 +365,40 @@ pub fn int10(bios: &mut Bios, cpu: &mut Cpu, _bus: &mut PcBus) {
             set_al(cpu, 0x1A);
             set_reg16(cpu, EBX, 0x0008);
         }
+        0x1B if bx(cpu) == 0 => super::vga_palette::functionality(cpu),
+        0x4F => {
+            if let Some(mode) = super::vbe::int10_4f(cpu, al(cpu)) {
+                set_mode(cpu, mode);
+            }
+        }
         _ => bios.unimplemented(cpu, 0x10),
+    }
+}
+
+/// AH=0Bh: CGA border/background colour (BH=0) and palette select (BH=1).
+fn palette_cga(cpu: &mut Cpu) {
+    let Some(shared) = cpu.mem.vga().cloned() else {
+        return;
+    };
+    let (sel, val) = ((bx(cpu) >> 8) as u8, bx(cpu) as u8);
+    let mut v = vga::lock(&shared);
+    let graphics = v.graphics_mode();
+    match sel {
+        0 => {
+            let c = (val & 7) | (val & 0x10) >> 1;
+            let c = if c & 8 != 0 { c | 0x10 } else { c };
+            v.attr[0x11] = c;
+            if graphics {
+                v.attr[0] = c;
+            }
+        }
+        _ => {
+            if graphics {
+                let intense = v.attr[0] & 0x10;
+                for i in 1..4 {
+                    v.attr[i] = (2 * i as u8 + (val & 1)) | intense;
+                }
+            }
+        }
     }
 }

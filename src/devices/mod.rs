@@ -15,6 +15,7 @@ pub mod mouse;
 pub mod pic;
 pub mod pit;
 pub mod uart;
+pub mod vga;
 
 use crate::io::debug::DebugPorts;
 use crate::io::{BusRequest, PortBus};
@@ -44,11 +45,8 @@ pub struct PcBus {
     pub ns_per_instr: u64,
     now_ns: u64,
     request: Option<BusRequest>,
-    /// VGA register file stand-in: the index/data pairs software pokes (CRTC cursor...).
-    vga_regs: [u8; 0x20],
-    crtc_index: u8,
-    crtc: [u8; 0x40],
-    retrace_toggle: bool,
+    /// The VGA; `Memory` holds the same device for the video window (see vga/mod.rs).
+    pub vga: vga::SharedVga,
 }
 
 impl PcBus {
@@ -68,10 +66,7 @@ impl PcBus {
             ns_per_instr: 10,
             now_ns: 0,
             request: None,
-            vga_regs: [0; 0x20],
-            crtc_index: 0,
-            crtc: [0; 0x40],
-            retrace_toggle: false,
+            vga: vga::Vga::shared(),
         }
     }
 
@@ -225,18 +220,7 @@ impl PcBus {
                 self.update_irqs();
                 v
             }
-            0x3C0..=0x3CF => self.vga_regs[(port - 0x3C0) as usize],
-            0x3D4 => self.crtc_index,
-            0x3D5 => self.crtc[(self.crtc_index & 0x3F) as usize],
-            0x3DA | 0x3BA => {
-                // Input status 1: alternate display-enable/retrace so polling loops end.
-                self.retrace_toggle = !self.retrace_toggle;
-                if self.retrace_toggle {
-                    0x09
-                } else {
-                    0x00
-                }
-            }
+            0x3B0..=0x3DF | 0x1CE | 0x1CF => vga::lock(&self.vga).read_port(port, self.now_ns),
             _ => {
                 for (i, (base, _)) in UART_PORTS.iter().enumerate() {
                     if (*base..*base + 8).contains(&port) {
@@ -299,9 +283,7 @@ impl PcBus {
             // Clears the FPU error latch (FERR# -> IRQ 13), as on the PC/AT.
             0xF0 => self.pic.set_irq(13, false),
             BIOS_SERVICE_PORT => self.request = Some(BusRequest::BiosCall),
-            0x3C0..=0x3CF => self.vga_regs[(port - 0x3C0) as usize] = v,
-            0x3D4 => self.crtc_index = v,
-            0x3D5 => self.crtc[(self.crtc_index & 0x3F) as usize] = v,
+            0x3B0..=0x3DF | 0x1CE | 0x1CF => vga::lock(&self.vga).write_port(port, v, self.now_ns),
             _ => {
                 for (i, (base, _)) in UART_PORTS.iter().enumerate() {
                     if (*base..*base + 8).contains(&port) {
@@ -324,6 +306,10 @@ impl PortBus for PcBus {
             self.update_irqs();
             return v;
         }
+        if size == 2 && matches!(port, 0x1CE | 0x1CF) {
+            // The dispi registers are 16 bits wide.
+            return vga::lock(&self.vga).read_port16(port, self.now_ns) as u32;
+        }
         let mut v = 0u32;
         for k in 0..size as u16 {
             v |= (self.read8(port.wrapping_add(k)) as u32) << (8 * k);
@@ -340,6 +326,10 @@ impl PortBus for PcBus {
         if let Some(ch) = [0x1F0u16, 0x170].iter().position(|&p| p == port) {
             self.ata[ch].write_data(size, value);
             self.update_irqs();
+            return;
+        }
+        if size == 2 && matches!(port, 0x1CE | 0x1CF) {
+            vga::lock(&self.vga).write_port16(port, value as u16, self.now_ns);
             return;
         }
         for k in 0..size as u16 {

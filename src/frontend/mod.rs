@@ -61,7 +61,4 @@ pub mod term;
 pub mod window;
 
 pub use session::{run, DisplayKind, Options};
-
-// Stand-ins for the VGA and devices branches (delete at merge, see the file).
-mod standin;
-pub use standin::screenshot;
+pub mod screenshot;

@@ -9,7 +9,7 @@ use crate::bios::{After, Bios, BootDevice};
 use crate::cpu::{Cpu, CpuModel, Stop};
 use crate::devices::ata::AtaDrive;
 use crate::devices::PcBus;
-use crate::frontend::TextView;
+use crate::frontend::{Frame, TextView};
 use crate::io::OpenBus;
 use crate::storage::{Disk, MediaKind};
 use crate::{Error, Result};
@@ -183,7 +183,9 @@ impl Machine {
         bus.fdc.drives = floppies;
         bus.ata[0].drives = [hda.map(AtaDrive::new), hdb.map(AtaDrive::new)];
         bus.ata[1].drives[0] = cdrom.map(AtaDrive::cdrom);
+        let vga = bus.vga.clone();
         let mut cpu = Cpu::with_bus(config.cpu, ram, Box::new(bus));
+        cpu.mem.attach_vga(vga);
         cpu.mem
             .load_rom(&image)
             .map_err(|msg| Error::format(name, msg))?;
@@ -330,22 +332,27 @@ impl Machine {
             .expect("the machine's bus is a PcBus")
     }
 
-    /// The text screen as character cells: 80x25 at B8000 with the cursor the BIOS keeps
-    /// (page 0). The VGA device replaces this with its own text-mode state.
+    /// The text screen as character cells from the VGA's text state (CRTC geometry, start
+    /// address and cursor), None in graphics modes.
     pub fn text_view(&self) -> Option<TextView> {
-        let (cols, rows) = (80u16, 25u16);
-        let cells = (0..cols as u32 * rows as u32)
-            .map(|i| self.cpu.mem.read_u16(0xB8000 + i * 2))
-            .collect();
-        let cursor_word = self.cpu.mem.read_u16(0x450);
-        let (col, row) = (cursor_word & 0xFF, cursor_word >> 8);
-        let cursor = (col < cols && row < rows).then_some((col, row));
-        Some(TextView {
-            cols,
-            rows,
-            cells,
-            cursor,
-        })
+        crate::devices::vga::lock(&self.bus().vga).text_view()
+    }
+
+    /// Renders the display at its native resolution.
+    pub fn render(&self, frame: &mut Frame) {
+        crate::devices::vga::lock(&self.bus().vga).render(frame);
+    }
+
+    /// Saves the display as a PNG.
+    /// The vertical retrace rate of the current video mode, in Hz (frontends refresh at it).
+    pub fn refresh_hz(&self) -> f64 {
+        crate::devices::vga::lock(&self.bus().vga).refresh_hz()
+    }
+
+    pub fn screenshot(&self, path: &std::path::Path) -> Result<()> {
+        let mut frame = Frame::default();
+        self.render(&mut frame);
+        crate::frontend::screenshot::save_png(&frame, path)
     }
 
     /// The text screen as lines of text (trailing blanks trimmed).

@@ -1,6 +1,8 @@
 //! The physical address space: RAM, the address mask (8086 1 MiB wrap, A20 gate), and
 //! tracking of pages that hold decoded code so that writes to them invalidate the decode cache.
 
+use crate::devices::vga::{self, SharedVga};
+
 /// Log2 of the code-tracking page size.
 pub const PAGE_SHIFT: u32 = 12;
 pub const PAGE_SIZE: u32 = 1 << PAGE_SHIFT;
@@ -9,6 +11,10 @@ pub const PAGE_SIZE: u32 = 1 << PAGE_SHIFT;
 const PAGE_CODE: u8 = 1;
 /// Page flag: firmware ROM; writes are dropped.
 const PAGE_ROM: u8 = 2;
+/// Page flag (VGA MMIO): the page belongs to the video window; accesses go to the device.
+const PAGE_MMIO: u8 = 4;
+/// VGA MMIO: the legacy video window the device serves instead of RAM.
+const VGA_WINDOW: u32 = 0xA0000;
 
 /// At most this many code writes are remembered between two checks; past that, the whole
 /// pages are invalidated (the log only overflows with pathological self-modifying code).
@@ -34,6 +40,16 @@ pub struct Memory {
     rom_len: u32,
     smc_log: Vec<CodeWrite>,
     smc_overflow: bool,
+    /// VGA MMIO: the video device that serves A0000-BFFFF and its linear framebuffer.
+    vga: Option<SharedVga>,
+    /// VGA MMIO: size of the window at A0000 sent to `vga` (0 while none is attached, so
+    /// the read check costs one compare).
+    vga_window: u32,
+}
+
+/// VGA MMIO: true inside the linear framebuffer.
+fn in_lfb(addr: u32) -> bool {
+    addr.wrapping_sub(vga::LFB_BASE) < vga::VRAM_SIZE as u32
 }
 
 impl Memory {
@@ -50,6 +66,39 @@ impl Memory {
             rom_len: 0,
             smc_log: Vec::with_capacity(SMC_LOG_CAP),
             smc_overflow: false,
+            vga: None,
+            vga_window: 0,
+        }
+    }
+
+    /// VGA MMIO: attaches the video device; its window at A0000-BFFFF stops being RAM and
+    /// its linear framebuffer appears at `vga::LFB_BASE`.
+    pub fn attach_vga(&mut self, vga: SharedVga) {
+        for page in VGA_WINDOW >> PAGE_SHIFT..0xC0000 >> PAGE_SHIFT {
+            if let Some(p) = self.page_flags.get_mut(page as usize) {
+                *p |= PAGE_MMIO;
+            }
+        }
+        self.vga = Some(vga);
+        self.vga_window = 0x20000;
+    }
+
+    pub fn vga(&self) -> Option<&SharedVga> {
+        self.vga.as_ref()
+    }
+
+    /// VGA MMIO: true when physical address `a` lies in the device's window.
+    #[inline(always)]
+    fn in_vga_window(&self, a: usize) -> bool {
+        (a as u32).wrapping_sub(VGA_WINDOW) < self.vga_window
+    }
+
+    /// VGA MMIO: a read from the video window.
+    #[cold]
+    fn read_vga(&self, a: u32) -> u8 {
+        match &self.vga {
+            Some(v) => vga::lock(v).mem_read(a),
+            None => 0xFF,
         }
     }
 
@@ -84,6 +133,9 @@ impl Memory {
     #[inline]
     pub fn read_u8(&self, addr: u32) -> u8 {
         let a = (addr & self.mask) as usize;
+        if self.in_vga_window(a) {
+            return self.read_vga(a as u32);
+        }
         match self.ram.get(a) {
             Some(&b) => b,
             None => self.read_unmapped(addr & self.mask),
@@ -93,7 +145,7 @@ impl Memory {
     #[inline]
     pub fn read_u16(&self, addr: u32) -> u16 {
         let a = (addr & self.mask) as usize;
-        if addr & 0xFFF != 0xFFF {
+        if addr & 0xFFF != 0xFFF && !self.in_vga_window(a) {
             if let Some(s) = self.ram.get(a..a + 2) {
                 return u16::from_le_bytes([s[0], s[1]]);
             }
@@ -104,7 +156,7 @@ impl Memory {
     #[inline]
     pub fn read_u32(&self, addr: u32) -> u32 {
         let a = (addr & self.mask) as usize;
-        if addr & 0xFFF <= 0xFFC {
+        if addr & 0xFFF <= 0xFFC && !self.in_vga_window(a) {
             if let Some(s) = self.ram.get(a..a + 4) {
                 return u32::from_le_bytes([s[0], s[1], s[2], s[3]]);
             }
@@ -121,6 +173,8 @@ impl Memory {
             } else {
                 self.write_flagged(a, &[v]);
             }
+        } else {
+            self.write_unmapped(a as u32, v);
         }
     }
 
@@ -161,6 +215,15 @@ impl Memory {
         if flags & PAGE_ROM != 0 {
             return;
         }
+        if flags & PAGE_MMIO != 0 {
+            if let Some(v) = &self.vga {
+                let mut vga = vga::lock(v);
+                for (i, &b) in bytes.iter().enumerate() {
+                    vga.mem_write((a + i) as u32, b);
+                }
+                return;
+            }
+        }
         self.ram[a..a + bytes.len()].copy_from_slice(bytes);
         if flags & PAGE_CODE != 0 {
             self.log_code_write(a as u32, bytes.len() as u32);
@@ -191,12 +254,25 @@ impl Memory {
     /// Reads above RAM: the high alias of the firmware, or open bus (all ones).
     #[cold]
     fn read_unmapped(&self, addr: u32) -> u8 {
+        if in_lfb(addr) && self.vga.is_some() {
+            return self.read_vga(addr);
+        }
         let top = addr | !self.cpu_mask;
         if self.rom_len != 0 && top >= 0u32.wrapping_sub(self.rom_len) {
             let below_1m = 0x10_0000 - (0u32.wrapping_sub(top)) as usize;
             return self.ram[below_1m];
         }
         0xFF
+    }
+
+    /// Writes above RAM: the VGA's linear framebuffer, or nothing.
+    #[cold]
+    fn write_unmapped(&mut self, addr: u32, v: u8) {
+        if in_lfb(addr) {
+            if let Some(d) = &self.vga {
+                vga::lock(d).mem_write(addr, v);
+            }
+        }
     }
 
     /// Copies `data` into physical memory (loaders and tests; also tracked for code writes).
