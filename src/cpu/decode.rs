@@ -39,9 +39,29 @@ pub struct Block {
     pub ops: Box<[Op]>,
 }
 
+/// A remembered successor of a block: execution continued at `eip` with block `id`, while
+/// the fetch context (CS, paging, mode) had generation `gen`.
+#[derive(Clone, Copy)]
+struct Link {
+    eip: u32,
+    id: u32,
+    gen: u32,
+}
+
+const NO_LINK: Link = Link {
+    eip: 0,
+    id: EMPTY,
+    gen: 0,
+};
+
 pub struct BlockCache {
     table: Vec<u32>,
     blocks: Vec<Block>,
+    /// Per block, up to two successors (fall-through and taken branch, or the latest
+    /// indirect target), so the common path skips translation and the table.
+    links: Vec<[Link; 2]>,
+    /// Bumped by every flush: block ids held across a flush are stale.
+    pub(crate) gen: u32,
     /// Physical page → blocks with bytes on it (consulted on code writes only).
     pages: HashMap<u32, Vec<u32>>,
     live: usize,
@@ -54,6 +74,8 @@ impl Default for BlockCache {
         BlockCache {
             table: Vec::new(),
             blocks: Vec::new(),
+            links: Vec::new(),
+            gen: 0,
             pages: HashMap::new(),
             live: 0,
         }
@@ -70,6 +92,8 @@ impl BlockCache {
         BlockCache {
             table: vec![EMPTY; 1 << TABLE_BITS],
             blocks: Vec::new(),
+            links: Vec::new(),
+            gen: 0,
             pages: HashMap::new(),
             live: 0,
         }
@@ -78,6 +102,30 @@ impl BlockCache {
     #[inline]
     pub fn block(&self, id: u32) -> &Block {
         &self.blocks[id as usize]
+    }
+
+    /// The block that followed `from` at `eip` in fetch context `gen`, if remembered and
+    /// still valid.
+    #[inline(always)]
+    pub fn follow(&self, from: u32, eip: u32, gen: u32) -> Option<u32> {
+        for l in &self.links[from as usize] {
+            if l.eip == eip && l.gen == gen && l.id != EMPTY && self.blocks[l.id as usize].valid {
+                return Some(l.id);
+            }
+        }
+        None
+    }
+
+    /// Remembers that block `to` (at `eip`) followed `from` in fetch context `gen`.
+    #[inline]
+    pub fn link(&mut self, from: u32, eip: u32, to: u32, gen: u32) {
+        let links = &mut self.links[from as usize];
+        let k = if links[0].id == EMPTY || links[0].gen != gen || links[0].eip == eip {
+            0
+        } else {
+            1
+        };
+        links[k] = Link { eip, id: to, gen };
     }
 
     /// Whether this is the stand-in `Default` gives, not a usable cache.
@@ -143,6 +191,7 @@ impl BlockCache {
         }
         self.table[s] = id;
         self.blocks.push(block);
+        self.links.push([NO_LINK; 2]);
         self.live += 1;
         Ok(id)
     }
@@ -151,6 +200,8 @@ impl BlockCache {
     pub fn flush(&mut self, mem: &mut Memory) {
         self.table.iter_mut().for_each(|e| *e = EMPTY);
         self.blocks.clear();
+        self.links.clear();
+        self.gen = self.gen.wrapping_add(1);
         self.pages.clear();
         self.live = 0;
         mem.clear_code_pages();

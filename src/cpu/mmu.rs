@@ -42,12 +42,16 @@ struct Entry {
 
 pub struct Tlb {
     entries: Box<[Entry]>,
+    /// Bumped by every flush and invalidation: chained blocks (which skip the fetch
+    /// translation) are followed only while it is unchanged.
+    pub(crate) epoch: u32,
 }
 
 impl Default for Tlb {
     fn default() -> Self {
         Tlb {
             entries: vec![Entry::default(); TLB_SIZE].into_boxed_slice(),
+            epoch: 0,
         }
     }
 }
@@ -55,6 +59,7 @@ impl Default for Tlb {
 impl Tlb {
     /// Drops all entries, or all but the global ones.
     pub fn flush(&mut self, keep_global: bool) {
+        self.epoch = self.epoch.wrapping_add(1);
         for e in self.entries.iter_mut() {
             if !(keep_global && e.perms & GLOBAL != 0) {
                 e.tag = 0;
@@ -63,6 +68,7 @@ impl Tlb {
     }
 
     pub fn invalidate(&mut self, linear: u32) {
+        self.epoch = self.epoch.wrapping_add(1);
         let e = &mut self.entries[(linear >> 12) as usize % TLB_SIZE];
         if e.tag & !0xFFF == linear & !0xFFF {
             e.tag = 0;

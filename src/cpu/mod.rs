@@ -47,6 +47,18 @@ pub enum Stop {
 
 use debug::{DR6_BS, DR6_BT};
 
+/// Everything that decides which block a CS:EIP reaches: CS (base, limit, size, CPL), the
+/// mode and paging bits, the TLB's flush epoch and the A20 mask. While it is unchanged, a
+/// block's remembered successor is still the block the full lookup would find.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+struct FetchKey {
+    cs: Segment,
+    cr0: u32,
+    vm: u32,
+    epoch: u32,
+    mask: u32,
+}
+
 pub struct Cpu {
     pub model: CpuModel,
     /// EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI.
@@ -92,6 +104,9 @@ pub struct Cpu {
     /// The last instruction that hit a missing handler (reported by suite runners).
     pub last_unimplemented: Option<iced_x86::Code>,
     cache: BlockCache,
+    /// The fetch context the block links were made in, and its generation (see `run_blocks`).
+    fetch_key: FetchKey,
+    fetch_gen: u32,
     code_writes: Vec<CodeWrite>,
     pub(crate) tlb: mmu::Tlb,
 }
@@ -136,6 +151,8 @@ impl Cpu {
             stop: None,
             last_unimplemented: None,
             cache: BlockCache::new(),
+            fetch_key: FetchKey::default(),
+            fetch_gen: 0,
             code_writes: Vec::with_capacity(64),
             tlb: mmu::Tlb::default(),
         };
@@ -268,6 +285,9 @@ impl Cpu {
         // Faults on instruction fetch retire nothing but must still use up the budget, or a
         // guest whose handlers fault on fetch forever would never return.
         let mut fetch_faults = 0u64;
+        // The block just run, for following its remembered successors.
+        let mut prev: Option<u32> = None;
+        let mut prev_gen = cache.gen;
         loop {
             if let Some(s) = self.stop.take() {
                 return s;
@@ -292,14 +312,41 @@ impl Cpu {
                 continue;
             }
             self.inhibit_interrupts = false;
-            let id = match cache.lookup(self) {
-                Ok(id) => id,
-                Err(e) => {
-                    fetch_faults += 1;
-                    self.raise(e);
-                    continue;
-                }
+            let key = FetchKey {
+                cs: self.seg[Seg::Cs as usize],
+                cr0: self.cr.cr0,
+                vm: self.eflags & Flags::VM.bits(),
+                epoch: self.tlb.epoch,
+                mask: self.mem.mask(),
             };
+            if key != self.fetch_key {
+                // Links made in another context are never followed again.
+                self.fetch_key = key;
+                self.fetch_gen = self.fetch_gen.wrapping_add(1);
+            }
+            let chained = match prev {
+                Some(p) if prev_gen == cache.gen => cache.follow(p, self.eip, self.fetch_gen),
+                _ => None,
+            };
+            let id = match chained {
+                Some(id) => id,
+                None => match cache.lookup(self) {
+                    Ok(id) => {
+                        if let Some(p) = prev.filter(|_| prev_gen == cache.gen) {
+                            cache.link(p, self.eip, id, self.fetch_gen);
+                        }
+                        id
+                    }
+                    Err(e) => {
+                        fetch_faults += 1;
+                        prev = None;
+                        self.raise(e);
+                        continue;
+                    }
+                },
+            };
+            prev = Some(id);
+            prev_gen = cache.gen;
             let block = cache.block(id);
             let (start, stop_at) = (block.phys_start, block.phys_end);
             for op in block.ops.iter() {
