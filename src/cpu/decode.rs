@@ -182,7 +182,9 @@ impl BlockCache {
             if list.last() != Some(&id) {
                 list.push(id);
             }
-            cpu.mem.set_code_page(page, true);
+            if cpu.mem.set_code_page(page, true) {
+                cpu.tlb.drop_fast_writes();
+            }
         }
         if let Some(old) = self.table.get(s).copied().filter(|&o| o != EMPTY) {
             // The slot's previous block stays reachable through its pages until invalidated;
@@ -231,7 +233,7 @@ impl BlockCache {
             self.live = self.live.saturating_sub(dropped);
             if list.is_empty() {
                 self.pages.remove(&page);
-                mem.set_code_page(page, false);
+                let _ = mem.set_code_page(page, false);
             }
         }
     }

@@ -10,6 +10,10 @@ const PAGE_CODE: u8 = 1;
 /// Page flag: firmware ROM; writes are dropped.
 const PAGE_ROM: u8 = 2;
 
+/// Page flag: device memory (e.g. a video window); reads and writes must reach the device,
+/// so the page never enters the CPU's fast path.
+pub const PAGE_MMIO: u8 = 4;
+
 /// At most this many code writes are remembered between two checks; past that, the whole
 /// pages are invalidated (the log only overflows with pathological self-modifying code).
 const SMC_LOG_CAP: usize = 64;
@@ -242,15 +246,60 @@ impl Memory {
         self.smc_log.last().copied()
     }
 
-    /// Marks or unmarks a physical page as holding decoded code.
-    pub fn set_code_page(&mut self, page: u32, has_code: bool) {
+    /// Marks or unmarks a physical page as holding decoded code. Returns true when the
+    /// page was not marked before (its fast-path write permissions must then be withdrawn).
+    pub fn set_code_page(&mut self, page: u32, has_code: bool) -> bool {
         if let Some(p) = self.page_flags.get_mut(page as usize) {
+            let was = *p & PAGE_CODE != 0;
             if has_code {
                 *p |= PAGE_CODE;
             } else {
                 *p &= !PAGE_CODE;
             }
+            return has_code && !was;
         }
+        false
+    }
+
+    /// The RAM offset of the page holding physical address `phys`, if accesses of this kind
+    /// may go straight to RAM: the whole page is RAM and, for writes, it holds no code or ROM;
+    /// device pages (`PAGE_MMIO`) never. This is consulted only when the CPU fills its
+    /// fast-path TLB, so it costs nothing per access.
+    pub fn fast_page(&self, phys: u32, write: bool) -> Option<u32> {
+        let a = phys & self.mask & !(PAGE_SIZE - 1);
+        if a as usize + PAGE_SIZE as usize > self.ram.len() {
+            return None;
+        }
+        let f = self.page_flags[(a >> PAGE_SHIFT) as usize];
+        let denied = if write { f != 0 } else { f & PAGE_MMIO != 0 };
+        (!denied).then_some(a)
+    }
+
+    /// Sets or clears `PAGE_MMIO` on the pages of `start .. end` (physical).
+    pub fn set_mmio_pages(&mut self, start: u32, end: u32, mmio: bool) {
+        for page in start >> PAGE_SHIFT..end.div_ceil(PAGE_SIZE) {
+            if let Some(p) = self.page_flags.get_mut(page as usize) {
+                if mmio {
+                    *p |= PAGE_MMIO;
+                } else {
+                    *p &= !PAGE_MMIO;
+                }
+            }
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn host_read<const N: usize>(&self, off: u32) -> [u8; N] {
+        let o = off as usize;
+        let mut b = [0u8; N];
+        b.copy_from_slice(&self.ram[o..o + N]);
+        b
+    }
+
+    #[inline(always)]
+    pub(crate) fn host_write<const N: usize>(&mut self, off: u32, v: [u8; N]) {
+        let o = off as usize;
+        self.ram[o..o + N].copy_from_slice(&v);
     }
 
     pub fn clear_code_pages(&mut self) {
