@@ -6,7 +6,9 @@
 use iced_x86::{Code, Mnemonic, OpKind};
 
 use super::{Handler, Op};
-use crate::cpu::exception::Exec;
+use crate::cpu::exception::{Exception, Exec};
+use crate::cpu::model::CpuModel;
+use crate::cpu::state::Seg;
 use crate::cpu::flags::{FlagOp, MASK16, MASK32};
 use crate::cpu::Cpu;
 
@@ -95,6 +97,18 @@ fn inc_dec16<const DEC: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
     Ok(())
 }
 
+/// Jcc with the condition number `CC` and the target in `imm` (set by `Op::new`): one
+/// handler per condition, so the condition is decided at decode time.
+fn jcc<const CC: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
+    if cpu.condition(CC) {
+        if cpu.model != CpuModel::I8086 && op.imm > cpu.seg[Seg::Cs as usize].limit {
+            return Err(Exception::gp(0));
+        }
+        cpu.next_eip = op.imm;
+    }
+    Ok(())
+}
+
 /// Handlers for one ALU operation: [16-bit r,r; 16-bit r,imm; 32-bit r,r; 32-bit r,imm].
 fn alu_set<const OP: u8>() -> [Handler; 4] {
     [
@@ -118,6 +132,27 @@ fn is_imm(k: OpKind) -> bool {
 
 /// A faster handler for `op`'s form, if there is one.
 pub fn specialize(op: &Op) -> Option<Handler> {
+    if op.is_jcc_short_or_near() {
+        const JCC: [Handler; 16] = [
+            jcc::<0>,
+            jcc::<1>,
+            jcc::<2>,
+            jcc::<3>,
+            jcc::<4>,
+            jcc::<5>,
+            jcc::<6>,
+            jcc::<7>,
+            jcc::<8>,
+            jcc::<9>,
+            jcc::<10>,
+            jcc::<11>,
+            jcc::<12>,
+            jcc::<13>,
+            jcc::<14>,
+            jcc::<15>,
+        ];
+        return Some(JCC[op.r0 as usize & 15]);
+    }
     if op.op_count() != 2 && !matches!(op.mnemonic(), Mnemonic::Inc | Mnemonic::Dec) {
         return None;
     }

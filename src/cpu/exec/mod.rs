@@ -122,6 +122,14 @@ impl Op {
             imm,
             mem: MemForm::of(&instr, addr32),
         };
+        if instr.is_jcc_short_or_near() {
+            // Condition number and target, for the specialised Jcc handler.
+            op.r0 = instr.condition_code() as u8 - 1;
+            op.imm = match instr.op0_kind() {
+                OpKind::NearBranch16 => instr.near_branch_target() as u32 & 0xFFFF,
+                _ => instr.near_branch_target() as u32,
+            };
+        }
         // Only the ordinary handler of a Code is replaced: #UD for a model that lacks the
         // instruction, and the 8086's own handlers, stay as they are.
         let ordinary = table()[op.code() as usize] as usize == handler as usize;
