@@ -36,6 +36,9 @@ pub struct Block {
     pub eip: u32,
     pub code32: bool,
     pub valid: bool,
+    /// The block ends with a near branch or runs into the next one: completing it cannot
+    /// change CS, the mode or the TLB, so the next lookup may skip re-checking them.
+    pub keeps_context: bool,
     pub ops: Box<[Op]>,
 }
 
@@ -334,7 +337,9 @@ fn decode_block(cpu: &mut Cpu, phys: u32) -> Result<Block, Exception> {
         ));
     }
     let phys_end = phys_end_of(&ops, phys, start_eip, ip_mask);
+    let keeps_context = ops.last().is_some_and(|op| keeps_fetch_context(&op.instr));
     Ok(Block {
+        keeps_context,
         second_page,
         phys_start: phys,
         phys_end,
@@ -382,6 +387,21 @@ fn address_size_32(i: &Instruction, code32: bool) -> bool {
     }
     // No memory operand (LOOP/JCXZ handlers read the count register from their Code).
     code32
+}
+
+/// Whether completing `i` leaves CS, the mode bits, paging and the A20 gate as they were:
+/// near jumps, calls and returns, and ordinary instructions (those that do not end a block).
+fn keeps_fetch_context(i: &Instruction) -> bool {
+    match i.flow_control() {
+        FlowControl::Next => !ends_block(i),
+        FlowControl::ConditionalBranch => true,
+        FlowControl::UnconditionalBranch => i.is_jmp_short_or_near(),
+        FlowControl::IndirectBranch => i.is_jmp_near_indirect(),
+        FlowControl::Call => i.is_call_near(),
+        FlowControl::IndirectCall => i.is_call_near_indirect(),
+        FlowControl::Return => i.mnemonic() == iced_x86::Mnemonic::Ret,
+        _ => false,
+    }
 }
 
 /// Whether decoding must stop after this instruction: control transfers, and instructions

@@ -13,6 +13,8 @@ pub mod protected;
 pub mod state;
 pub mod task;
 #[cfg(test)]
+mod tests_fast;
+#[cfg(test)]
 mod tests_protected;
 #[cfg(test)]
 pub mod testutil;
@@ -288,9 +290,13 @@ impl Cpu {
         // The block just run, for following its remembered successors.
         let mut prev: Option<u32> = None;
         let mut prev_gen = cache.gen;
+        // Whether the fetch context may have changed since it was last compared: at entry,
+        // after faults and single steps, and after blocks that end in a far transfer or a
+        // mode change.
+        let mut check_key = true;
         loop {
-            if let Some(s) = self.stop.take() {
-                return s;
+            if self.stop.is_some() {
+                return self.stop.take().unwrap_or(Stop::Budget);
             }
             if self.halted {
                 return Stop::Halted;
@@ -302,6 +308,7 @@ impl Cpu {
                 // Single-step, breakpoints or a resume flag to clear: one instruction at a
                 // time through the checking path.
                 let before = self.icount;
+                check_key = true;
                 let stop = self.run_single(cache);
                 if self.icount == before {
                     fetch_faults += 1;
@@ -312,17 +319,19 @@ impl Cpu {
                 continue;
             }
             self.inhibit_interrupts = false;
-            let key = FetchKey {
-                cs: self.seg[Seg::Cs as usize],
-                cr0: self.cr.cr0,
-                vm: self.eflags & Flags::VM.bits(),
-                epoch: self.tlb.epoch,
-                mask: self.mem.mask(),
-            };
-            if key != self.fetch_key {
-                // Links made in another context are never followed again.
-                self.fetch_key = key;
-                self.fetch_gen = self.fetch_gen.wrapping_add(1);
+            if check_key {
+                let key = FetchKey {
+                    cs: self.seg[Seg::Cs as usize],
+                    cr0: self.cr.cr0,
+                    vm: self.eflags & Flags::VM.bits(),
+                    epoch: self.tlb.epoch,
+                    mask: self.mem.mask(),
+                };
+                if key != self.fetch_key {
+                    // Links made in another context are never followed again.
+                    self.fetch_key = key;
+                    self.fetch_gen = self.fetch_gen.wrapping_add(1);
+                }
             }
             let chained = match prev {
                 Some(p) if prev_gen == cache.gen => cache.follow(p, self.eip, self.fetch_gen),
@@ -340,6 +349,7 @@ impl Cpu {
                     Err(e) => {
                         fetch_faults += 1;
                         prev = None;
+                        check_key = true;
                         self.raise(e);
                         continue;
                     }
@@ -349,6 +359,7 @@ impl Cpu {
             prev_gen = cache.gen;
             let block = cache.block(id);
             let (start, stop_at) = (block.phys_start, block.phys_end);
+            check_key = !block.keeps_context;
             for op in block.ops.iter() {
                 self.next_eip = op.next_eip;
                 // Counted before the handler runs, so RDTSC sees its own position.
@@ -358,6 +369,7 @@ impl Cpu {
                     Ok(()) => self.eip = self.next_eip,
                     Err(e) => {
                         self.raise(e);
+                        check_key = true;
                         break;
                     }
                 }
@@ -380,6 +392,7 @@ impl Cpu {
             // Task switches end their block, so checking here is enough.
             if self.pending_task_trap {
                 self.debug_trap(DR6_BT);
+                check_key = true;
             }
         }
     }
