@@ -12,7 +12,7 @@ impl Cpu {
     /// linear address of the first byte. The fast path takes expand-up data segments
     /// (writable ones for writes); everything else goes to the slow path.
     #[inline(always)]
-    fn seg_check<const WRITE: bool>(
+    pub(crate) fn seg_check<const WRITE: bool>(
         &self,
         seg: Seg,
         off: u32,
@@ -123,7 +123,7 @@ impl Cpu {
     /// The RAM offset for a `size`-byte access at `lin` when the fast-path TLB allows it:
     /// the access stays inside one page and the page's entry carries this access's tag.
     #[inline(always)]
-    fn fast_offset<const WRITE: bool>(&self, lin: u32, size: u32) -> Option<u32> {
+    pub(crate) fn fast_offset<const WRITE: bool>(&self, lin: u32, size: u32) -> Option<u32> {
         if lin & 0xFFF > 0x1000 - size {
             return None;
         }

@@ -122,3 +122,71 @@ fn far_jump_to_another_segment_leaves_chained_blocks_behind() {
     assert_eq!(cpu.gpr[0] & 0xFF, 0x33);
     assert_eq!(cpu.seg[Seg::Cs as usize].selector, 0x0300);
 }
+
+#[test]
+fn rep_movsb_onto_itself_repeats_the_pattern() {
+    // DI = SI + 1: each byte copies the one just written, as element by element.
+    let code = assemble(16, |a| {
+        a.mov(si, 0x4000).unwrap();
+        a.mov(di, 0x4001).unwrap();
+        a.mov(cx, 100).unwrap();
+        a.cld().unwrap();
+        a.rep().movsb().unwrap();
+    });
+    let mut cpu = load(CpuModel::P6, 16, &code);
+    cpu.mem.write_u8(0x4000, 0xAB);
+    run_to_halt(&mut cpu);
+    assert!((0x4000..0x4065).all(|a| cpu.mem.read_u8(a) == 0xAB));
+    assert_eq!(cpu.gpr[1] & 0xFFFF, 0);
+    assert_eq!(cpu.gpr[7] & 0xFFFF, 0x4065);
+}
+
+#[test]
+fn rep_stosw_and_movsw_cross_pages_and_wrap_like_element_copies() {
+    let code = assemble(16, |a| {
+        a.mov(ax, 0x1234).unwrap();
+        a.mov(di, 0x4FF0).unwrap();
+        a.mov(cx, 0x1000).unwrap(); // 8 KiB: three pages
+        a.rep().stosw().unwrap();
+        a.mov(si, 0x4FF0).unwrap();
+        a.mov(di, 0x8000).unwrap();
+        a.mov(cx, 0x1000).unwrap();
+        a.rep().movsw().unwrap();
+        // DI wraps at 64 KiB inside ES.
+        a.mov(di, 0xFFFC).unwrap();
+        a.mov(cx, 4).unwrap();
+        a.mov(ax, 0x5555).unwrap();
+        a.rep().stosw().unwrap();
+    });
+    let mut cpu = load(CpuModel::P6, 16, &code);
+    run_to_halt(&mut cpu);
+    assert!((0x4FF0..0x6FF0)
+        .step_by(2)
+        .all(|a| cpu.mem.read_u16(a) == 0x1234));
+    assert!((0x8000..0xA000)
+        .step_by(2)
+        .all(|a| cpu.mem.read_u16(a) == 0x1234));
+    assert_eq!(cpu.mem.read_u16(0xFFFC), 0x5555);
+    assert_eq!(cpu.mem.read_u16(0xFFFE), 0x5555);
+    assert_eq!(cpu.mem.read_u16(0x0000), 0x5555);
+    assert_eq!(cpu.mem.read_u16(0x0002), 0x5555);
+    assert_eq!(cpu.gpr[7] & 0xFFFF, 0x0004);
+}
+
+#[test]
+fn rep_movs_into_decoded_code_is_seen() {
+    // Copies "mov al, 0x77" over "mov al, 0x11" at 0x3000 after it ran once.
+    let code = assemble(16, |a| {
+        a.call(0x3000).unwrap();
+        a.mov(si, 0x5000).unwrap();
+        a.mov(di, 0x3000).unwrap();
+        a.mov(cx, 2).unwrap();
+        a.rep().movsb().unwrap();
+        a.call(0x3000).unwrap();
+    });
+    let mut cpu = load(CpuModel::P6, 16, &code);
+    cpu.mem.load(0x3000, &[0xB0, 0x11, 0xC3]);
+    cpu.mem.load(0x5000, &[0xB0, 0x77]);
+    run_to_halt(&mut cpu);
+    assert_eq!(cpu.gpr[0] & 0xFF, 0x77);
+}

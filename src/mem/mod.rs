@@ -288,6 +288,27 @@ impl Memory {
         }
     }
 
+    /// Copies `len` bytes between RAM offsets; the caller makes sure a forward
+    /// element-by-element copy would give the same result (no destination after the source
+    /// inside it).
+    pub(crate) fn host_copy(&mut self, src: u32, dst: u32, len: u32) {
+        let s = src as usize;
+        self.ram.copy_within(s..s + len as usize, dst as usize);
+    }
+
+    /// Fills `n` elements of `pattern` starting at RAM offset `dst`.
+    pub(crate) fn host_fill(&mut self, dst: u32, n: u32, pattern: &[u8]) {
+        let d = dst as usize;
+        let len = n as usize * pattern.len();
+        if pattern.iter().all(|&b| b == pattern[0]) {
+            self.ram[d..d + len].fill(pattern[0]);
+        } else {
+            for chunk in self.ram[d..d + len].chunks_exact_mut(pattern.len()) {
+                chunk.copy_from_slice(pattern);
+            }
+        }
+    }
+
     #[inline(always)]
     pub(crate) fn host_read<const N: usize>(&self, off: u32) -> [u8; N] {
         let o = off as usize;
