@@ -176,16 +176,34 @@ impl BlockCache {
         let block = decode_block(cpu, phys)?;
         let id = self.blocks.len() as u32;
         let first = block.phys_start >> PAGE_SHIFT;
-        let last = match block.second_page {
-            Some((_, p2)) => p2 >> PAGE_SHIFT,
-            None => block.phys_end.wrapping_sub(1) >> PAGE_SHIFT,
+        // The bytes on each page: the block's own, and the tail of a straddling last
+        // instruction at the start of the next page (at most 15 bytes).
+        let (last, spans) = match block.second_page {
+            Some((_, p2)) => (
+                p2 >> PAGE_SHIFT,
+                [(block.phys_start, block.phys_end), (p2, p2 + 15)],
+            ),
+            None => {
+                let end = block.phys_end;
+                (
+                    end.wrapping_sub(1) >> PAGE_SHIFT,
+                    [(block.phys_start, end), (end.wrapping_sub(1), end)],
+                )
+            }
         };
-        for page in [first, last] {
+        for (page, (start, end)) in [first, last].into_iter().zip(spans) {
             let list = self.pages.entry(page).or_default();
             if list.last() != Some(&id) {
                 list.push(id);
             }
-            if cpu.mem.set_code_page(page, true) {
+            let page_end = (page << PAGE_SHIFT).wrapping_add(PAGE_SIZE);
+            let start = start.max(page << PAGE_SHIFT);
+            let end = if page_end == 0 {
+                end
+            } else {
+                end.min(page_end)
+            };
+            if cpu.mem.mark_code(start, end) {
                 cpu.tlb.drop_fast_writes();
             }
         }

@@ -18,6 +18,19 @@ pub const PAGE_MMIO: u8 = 4;
 /// pages are invalidated (the log only overflows with pathological self-modifying code).
 const SMC_LOG_CAP: usize = 64;
 
+/// The 128-byte lines of its page that `len` bytes at physical offset `a` touch, as bits.
+#[inline]
+fn line_bits(a: usize, len: usize) -> u32 {
+    let first = (a & (PAGE_SIZE as usize - 1)) >> 7;
+    let last = ((a + len - 1).min(a | (PAGE_SIZE as usize - 1)) & (PAGE_SIZE as usize - 1)) >> 7;
+    let upto = if last == 31 {
+        u32::MAX
+    } else {
+        (1u32 << (last + 1)) - 1
+    };
+    upto & !((1u32 << first) - 1)
+}
+
 /// A write that landed on a page holding decoded code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CodeWrite {
@@ -34,6 +47,9 @@ pub struct Memory {
     /// Per physical page: PAGE_CODE and PAGE_ROM bits; pages with any bit set take the slow
     /// write path.
     page_flags: Vec<u8>,
+    /// Per physical page: which 128-byte lines hold decoded code (bit n = line n). Writes
+    /// to a code page elsewhere (a stack or variables beside the code) are not logged.
+    code_lines: Vec<u32>,
     /// Size of the firmware image mapped below 1 MiB and at the top of the address space.
     rom_len: u32,
     smc_log: Vec<CodeWrite>,
@@ -51,6 +67,7 @@ impl Memory {
             cpu_mask,
             a20: true,
             page_flags: vec![0; pages],
+            code_lines: vec![0; pages],
             rom_len: 0,
             smc_log: Vec::with_capacity(SMC_LOG_CAP),
             smc_overflow: false,
@@ -166,7 +183,9 @@ impl Memory {
             return;
         }
         self.ram[a..a + bytes.len()].copy_from_slice(bytes);
-        if flags & PAGE_CODE != 0 {
+        if flags & PAGE_CODE != 0
+            && self.code_lines[a >> PAGE_SHIFT] & line_bits(a, bytes.len()) != 0
+        {
             self.log_code_write(a as u32, bytes.len() as u32);
         }
     }
@@ -246,19 +265,36 @@ impl Memory {
         self.smc_log.last().copied()
     }
 
-    /// Marks or unmarks a physical page as holding decoded code. Returns true when the
-    /// page was not marked before (its fast-path write permissions must then be withdrawn).
+    /// Marks or unmarks a physical page as holding decoded code (marking covers the whole
+    /// page; `mark_code` marks only some lines). Returns true when the page was not marked
+    /// before (its fast-path write permissions must then be withdrawn).
     pub fn set_code_page(&mut self, page: u32, has_code: bool) -> bool {
         if let Some(p) = self.page_flags.get_mut(page as usize) {
             let was = *p & PAGE_CODE != 0;
             if has_code {
                 *p |= PAGE_CODE;
+                self.code_lines[page as usize] = u32::MAX;
             } else {
                 *p &= !PAGE_CODE;
+                self.code_lines[page as usize] = 0;
             }
             return has_code && !was;
         }
         false
+    }
+
+    /// Marks physical bytes `start .. end` (inside one page) as holding decoded code.
+    /// Returns true when their page was not marked before.
+    pub fn mark_code(&mut self, start: u32, end: u32) -> bool {
+        let page = (start >> PAGE_SHIFT) as usize;
+        let Some(p) = self.page_flags.get_mut(page) else {
+            return false;
+        };
+        let was = *p & PAGE_CODE != 0;
+        *p |= PAGE_CODE;
+        let len = end.saturating_sub(start).max(1) as usize;
+        self.code_lines[page] |= line_bits(start as usize, len);
+        !was
     }
 
     /// The RAM offset of the page holding physical address `phys`, if accesses of this kind
@@ -325,6 +361,7 @@ impl Memory {
 
     pub fn clear_code_pages(&mut self) {
         self.page_flags.iter_mut().for_each(|p| *p &= !PAGE_CODE);
+        self.code_lines.iter_mut().for_each(|l| *l = 0);
         self.smc_log.clear();
         self.smc_overflow = false;
     }
