@@ -54,6 +54,9 @@ pub(crate) struct Fast {
 pub struct Tlb {
     entries: Box<[Entry]>,
     pub(crate) fast: Box<[Fast]>,
+    /// Flush generation of the fast entries, in tag bits 2-11: a flush bumps it instead of
+    /// clearing the array (cleared only when it wraps).
+    pub(crate) fast_gen: u32,
     /// Bumped by every flush and invalidation: chained blocks (which skip the fetch
     /// translation) are followed only while it is unchanged.
     pub(crate) epoch: u32,
@@ -64,6 +67,7 @@ impl Default for Tlb {
         Tlb {
             entries: vec![Entry::default(); TLB_SIZE].into_boxed_slice(),
             fast: vec![Fast::default(); TLB_SIZE].into_boxed_slice(),
+            fast_gen: 0,
             epoch: 0,
         }
     }
@@ -73,7 +77,10 @@ impl Tlb {
     /// Drops all entries, or all but the global ones.
     pub fn flush(&mut self, keep_global: bool) {
         self.epoch = self.epoch.wrapping_add(1);
-        self.fast.iter_mut().for_each(|f| *f = Fast::default());
+        self.fast_gen = (self.fast_gen + 4) & 0xFFC;
+        if self.fast_gen == 0 {
+            self.drop_fast();
+        }
         for e in self.entries.iter_mut() {
             if !(keep_global && e.perms & GLOBAL != 0) {
                 e.tag = 0;
@@ -137,7 +144,7 @@ impl Cpu {
     /// The fast-path tag of an access to `linear` at the current privilege level.
     #[inline(always)]
     pub(crate) fn fast_tag(&self, linear: u32) -> u32 {
-        (linear & !0xFFF) | 1 | ((self.cpl() == 3) as u32) << 1
+        (linear & !0xFFF) | self.tlb.fast_gen | ((self.cpl() == 3) as u32) << 1 | 1
     }
 
     /// After a checked access to `linear` (physical `phys`) succeeded, lets later accesses
