@@ -22,6 +22,9 @@ use crate::mem::{Memory, PAGE_SHIFT, PAGE_SIZE};
 const TABLE_BITS: u32 = 16;
 /// Above this many blocks the whole cache is flushed (bounds memory use).
 const MAX_BLOCKS: usize = 1 << 16;
+/// Above this many decoded instructions in all blocks the cache is flushed too: with
+/// `Op` near 100 bytes this keeps the cache under about 25 MiB whatever the block lengths.
+const MAX_OPS: usize = 1 << 18;
 /// Longest block, in instructions.
 const MAX_BLOCK_LEN: usize = 32;
 const EMPTY: u32 = u32::MAX;
@@ -68,6 +71,8 @@ pub struct BlockCache {
     /// Physical page → blocks with bytes on it (consulted on code writes only).
     pages: HashMap<u32, Vec<u32>>,
     live: usize,
+    /// Decoded instructions in `blocks` (valid or not).
+    ops: usize,
 }
 
 /// An empty stand-in with no table: what `Cpu` holds while the run loop has taken the real
@@ -81,6 +86,7 @@ impl Default for BlockCache {
             gen: 0,
             pages: HashMap::new(),
             live: 0,
+            ops: 0,
         }
     }
 }
@@ -99,6 +105,7 @@ impl BlockCache {
             gen: 0,
             pages: HashMap::new(),
             live: 0,
+            ops: 0,
         }
     }
 
@@ -170,7 +177,7 @@ impl BlockCache {
 
     #[cold]
     fn insert(&mut self, cpu: &mut Cpu, phys: u32, s: usize) -> Result<u32, Exception> {
-        if self.blocks.len() >= MAX_BLOCKS {
+        if self.blocks.len() >= MAX_BLOCKS || self.ops >= MAX_OPS {
             self.flush(&mut cpu.mem);
         }
         let block = decode_block(cpu, phys)?;
@@ -213,6 +220,7 @@ impl BlockCache {
             let _ = old;
         }
         self.table[s] = id;
+        self.ops += block.ops.len();
         self.blocks.push(block);
         self.links.push([NO_LINK; 2]);
         self.live += 1;
@@ -227,6 +235,7 @@ impl BlockCache {
         self.gen = self.gen.wrapping_add(1);
         self.pages.clear();
         self.live = 0;
+        self.ops = 0;
         mem.clear_code_pages();
     }
 

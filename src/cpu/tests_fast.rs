@@ -190,3 +190,9 @@ fn rep_movs_into_decoded_code_is_seen() {
     run_to_halt(&mut cpu);
     assert_eq!(cpu.gpr[0] & 0xFF, 0x77);
 }
+
+#[test]
+fn decoded_instructions_stay_small() {
+    // The decode cache's memory bound (MAX_OPS instructions) assumes this size.
+    assert!(std::mem::size_of::<super::exec::Op>() <= 100);
+}
