@@ -2,7 +2,7 @@
 //! stack primitives every push and pop goes through.
 
 use super::exception::{Exception, Exec};
-use super::mmu::Access;
+use super::mmu::{Access, Tlb};
 use super::model::CpuModel;
 use super::state::{Seg, ESP};
 use super::Cpu;
@@ -12,7 +12,7 @@ impl Cpu {
     /// linear address of the first byte. The fast path takes expand-up data segments
     /// (writable ones for writes); everything else goes to the slow path.
     #[inline(always)]
-    fn seg_check<const WRITE: bool>(
+    pub(crate) fn seg_check<const WRITE: bool>(
         &self,
         seg: Seg,
         off: u32,
@@ -120,6 +120,22 @@ impl Cpu {
         Ok(())
     }
 
+    /// The RAM offset for a `size`-byte access at `lin` when the fast-path TLB allows it:
+    /// the access stays inside one page and the page's entry carries this access's tag.
+    #[inline(always)]
+    pub(crate) fn fast_offset<const WRITE: bool>(&self, lin: u32, size: u32) -> Option<u32> {
+        if lin & 0xFFF > 0x1000 - size {
+            return None;
+        }
+        let f = &self.tlb.fast[Tlb::fast_index(lin)];
+        let tag = if WRITE { f.wtag } else { f.rtag };
+        if tag == self.fast_tag(lin) {
+            Some(f.host | (lin & 0xFFF))
+        } else {
+            None
+        }
+    }
+
     #[inline]
     pub fn read8(&mut self, seg: Seg, off: u32) -> Result<u8, Exception> {
         if self.model == CpuModel::I8086 {
@@ -127,11 +143,10 @@ impl Cpu {
             return Ok(self.mem.read_u8(a));
         }
         let lin = self.seg_check::<false>(seg, off, 1)?;
-        if self.debug_active {
-            self.watch(lin, 1, false);
+        if let Some(h) = self.fast_offset::<false>(lin, 1) {
+            return Ok(self.mem.host_read::<1>(h)[0]);
         }
-        let phys = self.translate_access(lin, Access::Read)?;
-        Ok(self.mem.read_u8(phys))
+        Ok(self.read_checked(lin, 1)? as u8)
     }
 
     #[inline]
@@ -143,27 +158,57 @@ impl Cpu {
             return Ok(lo | hi << 8);
         }
         let lin = self.seg_check::<false>(seg, off, 2)?;
-        if self.debug_active {
-            self.watch(lin, 2, false);
+        if let Some(h) = self.fast_offset::<false>(lin, 2) {
+            return Ok(u16::from_le_bytes(self.mem.host_read(h)));
         }
-        if self.crosses_page(lin, 2) {
-            return Ok(self.read_split(lin, 2)? as u16);
-        }
-        let phys = self.translate_access(lin, Access::Read)?;
-        Ok(self.mem.read_u16(phys))
+        Ok(self.read_checked(lin, 2)? as u16)
     }
 
     #[inline]
     pub fn read32(&mut self, seg: Seg, off: u32) -> Result<u32, Exception> {
         let lin = self.seg_check::<false>(seg, off, 4)?;
-        if self.debug_active {
-            self.watch(lin, 4, false);
+        if let Some(h) = self.fast_offset::<false>(lin, 4) {
+            return Ok(u32::from_le_bytes(self.mem.host_read(h)));
         }
-        if self.crosses_page(lin, 4) {
-            return self.read_split(lin, 4);
+        self.read_checked(lin, 4)
+    }
+
+    /// The checked read of `size` bytes at linear `lin`: breakpoints, page splits, the page
+    /// walk; fills the fast path for the next access.
+    #[inline(never)]
+    fn read_checked(&mut self, lin: u32, size: u32) -> Result<u32, Exception> {
+        if self.debug_active {
+            self.watch(lin, size, false);
+        }
+        if self.crosses_page(lin, size) {
+            return self.read_split(lin, size);
         }
         let phys = self.translate_access(lin, Access::Read)?;
-        Ok(self.mem.read_u32(phys))
+        self.fill_fast(lin, phys, false);
+        Ok(match size {
+            1 => self.mem.read_u8(phys) as u32,
+            2 => self.mem.read_u16(phys) as u32,
+            _ => self.mem.read_u32(phys),
+        })
+    }
+
+    /// The checked write of `size` bytes at linear `lin` (see `read_checked`).
+    #[inline(never)]
+    fn write_checked(&mut self, lin: u32, size: u32, v: u32) -> Exec {
+        if self.debug_active {
+            self.watch(lin, size, true);
+        }
+        if self.crosses_page(lin, size) {
+            return self.write_split(lin, size, v);
+        }
+        let phys = self.translate_access(lin, Access::Write)?;
+        self.fill_fast(lin, phys, true);
+        match size {
+            1 => self.mem.write_u8(phys, v as u8),
+            2 => self.mem.write_u16(phys, v as u16),
+            _ => self.mem.write_u32(phys, v),
+        }
+        Ok(())
     }
 
     #[inline]
@@ -174,12 +219,11 @@ impl Cpu {
             return Ok(());
         }
         let lin = self.seg_check::<true>(seg, off, 1)?;
-        if self.debug_active {
-            self.watch(lin, 1, true);
+        if let Some(h) = self.fast_offset::<true>(lin, 1) {
+            self.mem.host_write(h, [v]);
+            return Ok(());
         }
-        let phys = self.translate_access(lin, Access::Write)?;
-        self.mem.write_u8(phys, v);
-        Ok(())
+        self.write_checked(lin, 1, v as u32)
     }
 
     #[inline]
@@ -189,29 +233,21 @@ impl Cpu {
             return self.write8(seg, off.wrapping_add(1), (v >> 8) as u8);
         }
         let lin = self.seg_check::<true>(seg, off, 2)?;
-        if self.debug_active {
-            self.watch(lin, 2, true);
+        if let Some(h) = self.fast_offset::<true>(lin, 2) {
+            self.mem.host_write(h, v.to_le_bytes());
+            return Ok(());
         }
-        if self.crosses_page(lin, 2) {
-            return self.write_split(lin, 2, v as u32);
-        }
-        let phys = self.translate_access(lin, Access::Write)?;
-        self.mem.write_u16(phys, v);
-        Ok(())
+        self.write_checked(lin, 2, v as u32)
     }
 
     #[inline]
     pub fn write32(&mut self, seg: Seg, off: u32, v: u32) -> Exec {
         let lin = self.seg_check::<true>(seg, off, 4)?;
-        if self.debug_active {
-            self.watch(lin, 4, true);
+        if let Some(h) = self.fast_offset::<true>(lin, 4) {
+            self.mem.host_write(h, v.to_le_bytes());
+            return Ok(());
         }
-        if self.crosses_page(lin, 4) {
-            return self.write_split(lin, 4, v);
-        }
-        let phys = self.translate_access(lin, Access::Write)?;
-        self.mem.write_u32(phys, v);
-        Ok(())
+        self.write_checked(lin, 4, v)
     }
 
     /// Checks that `size` bytes at `off` could be written (segment and paging), without

@@ -31,6 +31,9 @@ impl Cpu {
     /// Recomputes whether any breakpoint is enabled (after DR7 changes).
     pub fn update_debug_state(&mut self) {
         self.debug_active = self.dr[7] & 0xFF != 0;
+        if self.debug_active {
+            self.tlb.drop_fast();
+        }
     }
 
     /// Breakpoint `i`: enabled, its kind and its length in bytes.

@@ -22,6 +22,9 @@ use crate::mem::{Memory, PAGE_SHIFT, PAGE_SIZE};
 const TABLE_BITS: u32 = 16;
 /// Above this many blocks the whole cache is flushed (bounds memory use).
 const MAX_BLOCKS: usize = 1 << 16;
+/// Above this many decoded instructions in all blocks the cache is flushed too: with
+/// `Op` near 100 bytes this keeps the cache under about 25 MiB whatever the block lengths.
+const MAX_OPS: usize = 1 << 18;
 /// Longest block, in instructions.
 const MAX_BLOCK_LEN: usize = 32;
 const EMPTY: u32 = u32::MAX;
@@ -36,15 +39,40 @@ pub struct Block {
     pub eip: u32,
     pub code32: bool,
     pub valid: bool,
+    /// The block ends with a near branch or runs into the next one: completing it cannot
+    /// change CS, the mode or the TLB, so the next lookup may skip re-checking them.
+    pub keeps_context: bool,
     pub ops: Box<[Op]>,
 }
+
+/// A remembered successor of a block: execution continued at `eip` with block `id`, while
+/// the fetch context (CS, paging, mode) had generation `gen`.
+#[derive(Clone, Copy)]
+struct Link {
+    eip: u32,
+    id: u32,
+    gen: u32,
+}
+
+const NO_LINK: Link = Link {
+    eip: 0,
+    id: EMPTY,
+    gen: 0,
+};
 
 pub struct BlockCache {
     table: Vec<u32>,
     blocks: Vec<Block>,
+    /// Per block, up to two successors (fall-through and taken branch, or the latest
+    /// indirect target), so the common path skips translation and the table.
+    links: Vec<[Link; 2]>,
+    /// Bumped by every flush: block ids held across a flush are stale.
+    pub(crate) gen: u32,
     /// Physical page → blocks with bytes on it (consulted on code writes only).
     pages: HashMap<u32, Vec<u32>>,
     live: usize,
+    /// Decoded instructions in `blocks` (valid or not).
+    ops: usize,
 }
 
 /// An empty stand-in with no table: what `Cpu` holds while the run loop has taken the real
@@ -54,8 +82,11 @@ impl Default for BlockCache {
         BlockCache {
             table: Vec::new(),
             blocks: Vec::new(),
+            links: Vec::new(),
+            gen: 0,
             pages: HashMap::new(),
             live: 0,
+            ops: 0,
         }
     }
 }
@@ -70,14 +101,41 @@ impl BlockCache {
         BlockCache {
             table: vec![EMPTY; 1 << TABLE_BITS],
             blocks: Vec::new(),
+            links: Vec::new(),
+            gen: 0,
             pages: HashMap::new(),
             live: 0,
+            ops: 0,
         }
     }
 
     #[inline]
     pub fn block(&self, id: u32) -> &Block {
         &self.blocks[id as usize]
+    }
+
+    /// The block that followed `from` at `eip` in fetch context `gen`, if remembered and
+    /// still valid.
+    #[inline(always)]
+    pub fn follow(&self, from: u32, eip: u32, gen: u32) -> Option<u32> {
+        for l in &self.links[from as usize] {
+            if l.eip == eip && l.gen == gen && l.id != EMPTY && self.blocks[l.id as usize].valid {
+                return Some(l.id);
+            }
+        }
+        None
+    }
+
+    /// Remembers that block `to` (at `eip`) followed `from` in fetch context `gen`.
+    #[inline]
+    pub fn link(&mut self, from: u32, eip: u32, to: u32, gen: u32) {
+        let links = &mut self.links[from as usize];
+        let k = if links[0].id == EMPTY || links[0].gen != gen || links[0].eip == eip {
+            0
+        } else {
+            1
+        };
+        links[k] = Link { eip, id: to, gen };
     }
 
     /// Whether this is the stand-in `Default` gives, not a usable cache.
@@ -119,22 +177,42 @@ impl BlockCache {
 
     #[cold]
     fn insert(&mut self, cpu: &mut Cpu, phys: u32, s: usize) -> Result<u32, Exception> {
-        if self.blocks.len() >= MAX_BLOCKS {
+        if self.blocks.len() >= MAX_BLOCKS || self.ops >= MAX_OPS {
             self.flush(&mut cpu.mem);
         }
         let block = decode_block(cpu, phys)?;
         let id = self.blocks.len() as u32;
         let first = block.phys_start >> PAGE_SHIFT;
-        let last = match block.second_page {
-            Some((_, p2)) => p2 >> PAGE_SHIFT,
-            None => block.phys_end.wrapping_sub(1) >> PAGE_SHIFT,
+        // The bytes on each page: the block's own, and the tail of a straddling last
+        // instruction at the start of the next page (at most 15 bytes).
+        let (last, spans) = match block.second_page {
+            Some((_, p2)) => (
+                p2 >> PAGE_SHIFT,
+                [(block.phys_start, block.phys_end), (p2, p2 + 15)],
+            ),
+            None => {
+                let end = block.phys_end;
+                (
+                    end.wrapping_sub(1) >> PAGE_SHIFT,
+                    [(block.phys_start, end), (end.wrapping_sub(1), end)],
+                )
+            }
         };
-        for page in [first, last] {
+        for (page, (start, end)) in [first, last].into_iter().zip(spans) {
             let list = self.pages.entry(page).or_default();
             if list.last() != Some(&id) {
                 list.push(id);
             }
-            cpu.mem.set_code_page(page, true);
+            let page_end = (page << PAGE_SHIFT).wrapping_add(PAGE_SIZE);
+            let start = start.max(page << PAGE_SHIFT);
+            let end = if page_end == 0 {
+                end
+            } else {
+                end.min(page_end)
+            };
+            if cpu.mem.mark_code(start, end) {
+                cpu.tlb.drop_fast_writes();
+            }
         }
         if let Some(old) = self.table.get(s).copied().filter(|&o| o != EMPTY) {
             // The slot's previous block stays reachable through its pages until invalidated;
@@ -142,7 +220,9 @@ impl BlockCache {
             let _ = old;
         }
         self.table[s] = id;
+        self.ops += block.ops.len();
         self.blocks.push(block);
+        self.links.push([NO_LINK; 2]);
         self.live += 1;
         Ok(id)
     }
@@ -151,8 +231,11 @@ impl BlockCache {
     pub fn flush(&mut self, mem: &mut Memory) {
         self.table.iter_mut().for_each(|e| *e = EMPTY);
         self.blocks.clear();
+        self.links.clear();
+        self.gen = self.gen.wrapping_add(1);
         self.pages.clear();
         self.live = 0;
+        self.ops = 0;
         mem.clear_code_pages();
     }
 
@@ -180,7 +263,7 @@ impl BlockCache {
             self.live = self.live.saturating_sub(dropped);
             if list.is_empty() {
                 self.pages.remove(&page);
-                mem.set_code_page(page, false);
+                let _ = mem.set_code_page(page, false);
             }
         }
     }
@@ -281,7 +364,9 @@ fn decode_block(cpu: &mut Cpu, phys: u32) -> Result<Block, Exception> {
         ));
     }
     let phys_end = phys_end_of(&ops, phys, start_eip, ip_mask);
+    let keeps_context = ops.last().is_some_and(|op| keeps_fetch_context(&op.instr));
     Ok(Block {
+        keeps_context,
         second_page,
         phys_start: phys,
         phys_end,
@@ -329,6 +414,21 @@ fn address_size_32(i: &Instruction, code32: bool) -> bool {
     }
     // No memory operand (LOOP/JCXZ handlers read the count register from their Code).
     code32
+}
+
+/// Whether completing `i` leaves CS, the mode bits, paging and the A20 gate as they were:
+/// near jumps, calls and returns, and ordinary instructions (those that do not end a block).
+fn keeps_fetch_context(i: &Instruction) -> bool {
+    match i.flow_control() {
+        FlowControl::Next => !ends_block(i),
+        FlowControl::ConditionalBranch => true,
+        FlowControl::UnconditionalBranch => i.is_jmp_short_or_near(),
+        FlowControl::IndirectBranch => i.is_jmp_near_indirect(),
+        FlowControl::Call => i.is_call_near(),
+        FlowControl::IndirectCall => i.is_call_near_indirect(),
+        FlowControl::Return => i.mnemonic() == iced_x86::Mnemonic::Ret,
+        _ => false,
+    }
 }
 
 /// Whether decoding must stop after this instruction: control transfers, and instructions

@@ -229,7 +229,7 @@ impl Cpu {
     }
 
     /// Evaluates condition code `cc` (the low nibble of Jcc/SETcc/CMOVcc opcodes).
-    #[inline]
+    #[inline(always)]
     pub fn condition(&self, cc: u8) -> bool {
         let r = match cc >> 1 {
             0 => self.of(),

@@ -40,14 +40,35 @@ struct Entry {
     perms: u8,
 }
 
+/// A host fast-path entry: for linear page `page`, RAM offset `host` may be read when the
+/// access's tag (page | 1 | user << 1) equals `rtag`, written when it equals `wtag`. Only
+/// plain RAM is ever entered (see `Memory::fast_page`), so a hit is a compare and an add.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Fast {
+    page: u32,
+    pub(crate) rtag: u32,
+    pub(crate) wtag: u32,
+    pub(crate) host: u32,
+}
+
 pub struct Tlb {
     entries: Box<[Entry]>,
+    pub(crate) fast: Box<[Fast]>,
+    /// Flush generation of the fast entries, in tag bits 2-11: a flush bumps it instead of
+    /// clearing the array (cleared only when it wraps).
+    pub(crate) fast_gen: u32,
+    /// Bumped by every flush and invalidation: chained blocks (which skip the fetch
+    /// translation) are followed only while it is unchanged.
+    pub(crate) epoch: u32,
 }
 
 impl Default for Tlb {
     fn default() -> Self {
         Tlb {
             entries: vec![Entry::default(); TLB_SIZE].into_boxed_slice(),
+            fast: vec![Fast::default(); TLB_SIZE].into_boxed_slice(),
+            fast_gen: 0,
+            epoch: 0,
         }
     }
 }
@@ -55,6 +76,11 @@ impl Default for Tlb {
 impl Tlb {
     /// Drops all entries, or all but the global ones.
     pub fn flush(&mut self, keep_global: bool) {
+        self.epoch = self.epoch.wrapping_add(1);
+        self.fast_gen = (self.fast_gen + 4) & 0xFFC;
+        if self.fast_gen == 0 {
+            self.drop_fast();
+        }
         for e in self.entries.iter_mut() {
             if !(keep_global && e.perms & GLOBAL != 0) {
                 e.tag = 0;
@@ -63,10 +89,31 @@ impl Tlb {
     }
 
     pub fn invalidate(&mut self, linear: u32) {
+        self.epoch = self.epoch.wrapping_add(1);
+        self.fast[(linear >> 12) as usize % TLB_SIZE] = Fast::default();
         let e = &mut self.entries[(linear >> 12) as usize % TLB_SIZE];
         if e.tag & !0xFFF == linear & !0xFFF {
             e.tag = 0;
         }
+    }
+}
+
+impl Tlb {
+    /// Index of the fast-path entry for `linear`.
+    #[inline(always)]
+    pub(crate) fn fast_index(linear: u32) -> usize {
+        (linear >> 12) as usize % TLB_SIZE
+    }
+
+    /// Withdraws every fast-path write permission (a page just started holding code, so
+    /// writes to it must be seen by the decode cache).
+    pub fn drop_fast_writes(&mut self) {
+        self.fast.iter_mut().for_each(|f| f.wtag = 0);
+    }
+
+    /// Drops all fast-path entries (breakpoints need every access on the checked path).
+    pub fn drop_fast(&mut self) {
+        self.fast.iter_mut().for_each(|f| *f = Fast::default());
     }
 }
 
@@ -92,6 +139,40 @@ impl Cpu {
         }
         let user = self.cpl() == 3;
         self.translate_paged(linear, access, user)
+    }
+
+    /// The fast-path tag of an access to `linear` at the current privilege level.
+    #[inline(always)]
+    pub(crate) fn fast_tag(&self, linear: u32) -> u32 {
+        (linear & !0xFFF) | self.tlb.fast_gen | ((self.cpl() == 3) as u32) << 1 | 1
+    }
+
+    /// After a checked access to `linear` (physical `phys`) succeeded, lets later accesses
+    /// of the same kind to that page take the fast path, if the page is plain RAM.
+    #[inline]
+    pub(crate) fn fill_fast(&mut self, linear: u32, phys: u32, write: bool) {
+        if self.debug_active {
+            return;
+        }
+        let Some(host) = self.mem.fast_page(phys, write) else {
+            return;
+        };
+        let tag = self.fast_tag(linear);
+        let f = &mut self.tlb.fast[Tlb::fast_index(linear)];
+        let page = (linear & !0xFFF) | 1;
+        if f.page != page || f.host != host {
+            *f = Fast {
+                page,
+                rtag: 0,
+                wtag: 0,
+                host,
+            };
+        }
+        // Whatever may be written may be read.
+        f.rtag = tag;
+        if write {
+            f.wtag = tag;
+        }
     }
 
     /// Translates an access to a system structure (GDT, LDT, IDT, TSS): always supervisor.

@@ -14,6 +14,8 @@ pub mod protected;
 pub mod state;
 pub mod task;
 #[cfg(test)]
+mod tests_fast;
+#[cfg(test)]
 mod tests_protected;
 #[cfg(test)]
 pub mod testutil;
@@ -47,6 +49,18 @@ pub enum Stop {
 }
 
 use debug::{DR6_BS, DR6_BT};
+
+/// Everything that decides which block a CS:EIP reaches: CS (base, limit, size, CPL), the
+/// mode and paging bits, the TLB's flush epoch and the A20 mask. While it is unchanged, a
+/// block's remembered successor is still the block the full lookup would find.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+struct FetchKey {
+    cs: Segment,
+    cr0: u32,
+    vm: u32,
+    epoch: u32,
+    mask: u32,
+}
 
 pub struct Cpu {
     pub model: CpuModel,
@@ -98,6 +112,9 @@ pub struct Cpu {
     /// machine turns it into IRQ 13; a write to port F0h clears it.
     pub ferr: bool,
     cache: BlockCache,
+    /// The fetch context the block links were made in, and its generation (see `run_blocks`).
+    fetch_key: FetchKey,
+    fetch_gen: u32,
     code_writes: Vec<CodeWrite>,
     pub(crate) tlb: mmu::Tlb,
 }
@@ -144,6 +161,8 @@ impl Cpu {
             fpu: fpu::Fpu::default(),
             ferr: false,
             cache: BlockCache::new(),
+            fetch_key: FetchKey::default(),
+            fetch_gen: 0,
             code_writes: Vec::with_capacity(64),
             tlb: mmu::Tlb::default(),
         };
@@ -278,9 +297,16 @@ impl Cpu {
         // Faults on instruction fetch retire nothing but must still use up the budget, or a
         // guest whose handlers fault on fetch forever would never return.
         let mut fetch_faults = 0u64;
+        // The block just run, for following its remembered successors.
+        let mut prev: Option<u32> = None;
+        let mut prev_gen = cache.gen;
+        // Whether the fetch context may have changed since it was last compared: at entry,
+        // after faults and single steps, and after blocks that end in a far transfer or a
+        // mode change.
+        let mut check_key = true;
         loop {
-            if let Some(s) = self.stop.take() {
-                return s;
+            if self.stop.is_some() {
+                return self.stop.take().unwrap_or(Stop::Budget);
             }
             if self.halted {
                 return Stop::Halted;
@@ -292,6 +318,7 @@ impl Cpu {
                 // Single-step, breakpoints or a resume flag to clear: one instruction at a
                 // time through the checking path.
                 let before = self.icount;
+                check_key = true;
                 let stop = self.run_single(cache);
                 if self.icount == before {
                     fetch_faults += 1;
@@ -302,16 +329,47 @@ impl Cpu {
                 continue;
             }
             self.inhibit_interrupts = false;
-            let id = match cache.lookup(self) {
-                Ok(id) => id,
-                Err(e) => {
-                    fetch_faults += 1;
-                    self.raise(e);
-                    continue;
+            if check_key {
+                let key = FetchKey {
+                    cs: self.seg[Seg::Cs as usize],
+                    cr0: self.cr.cr0,
+                    vm: self.eflags & Flags::VM.bits(),
+                    epoch: self.tlb.epoch,
+                    mask: self.mem.mask(),
+                };
+                if key != self.fetch_key {
+                    // Links made in another context are never followed again.
+                    self.fetch_key = key;
+                    self.fetch_gen = self.fetch_gen.wrapping_add(1);
                 }
+            }
+            let chained = match prev {
+                Some(p) if prev_gen == cache.gen => cache.follow(p, self.eip, self.fetch_gen),
+                _ => None,
             };
+            let id = match chained {
+                Some(id) => id,
+                None => match cache.lookup(self) {
+                    Ok(id) => {
+                        if let Some(p) = prev.filter(|_| prev_gen == cache.gen) {
+                            cache.link(p, self.eip, id, self.fetch_gen);
+                        }
+                        id
+                    }
+                    Err(e) => {
+                        fetch_faults += 1;
+                        prev = None;
+                        check_key = true;
+                        self.raise(e);
+                        continue;
+                    }
+                },
+            };
+            prev = Some(id);
+            prev_gen = cache.gen;
             let block = cache.block(id);
             let (start, stop_at) = (block.phys_start, block.phys_end);
+            check_key = !block.keeps_context;
             for op in block.ops.iter() {
                 self.next_eip = op.next_eip;
                 // Counted before the handler runs, so RDTSC sees its own position.
@@ -321,6 +379,7 @@ impl Cpu {
                     Ok(()) => self.eip = self.next_eip,
                     Err(e) => {
                         self.raise(e);
+                        check_key = true;
                         break;
                     }
                 }
@@ -343,6 +402,7 @@ impl Cpu {
             // Task switches end their block, so checking here is enough.
             if self.pending_task_trap {
                 self.debug_trap(DR6_BT);
+                check_key = true;
             }
         }
     }

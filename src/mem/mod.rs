@@ -11,14 +11,29 @@ pub const PAGE_SIZE: u32 = 1 << PAGE_SHIFT;
 const PAGE_CODE: u8 = 1;
 /// Page flag: firmware ROM; writes are dropped.
 const PAGE_ROM: u8 = 2;
-/// Page flag (VGA MMIO): the page belongs to the video window; accesses go to the device.
-const PAGE_MMIO: u8 = 4;
 /// VGA MMIO: the legacy video window the device serves instead of RAM.
 const VGA_WINDOW: u32 = 0xA0000;
+
+/// Page flag: device memory (e.g. a video window); reads and writes must reach the device,
+/// so the page never enters the CPU's fast path.
+pub const PAGE_MMIO: u8 = 4;
 
 /// At most this many code writes are remembered between two checks; past that, the whole
 /// pages are invalidated (the log only overflows with pathological self-modifying code).
 const SMC_LOG_CAP: usize = 64;
+
+/// The 128-byte lines of its page that `len` bytes at physical offset `a` touch, as bits.
+#[inline]
+fn line_bits(a: usize, len: usize) -> u32 {
+    let first = (a & (PAGE_SIZE as usize - 1)) >> 7;
+    let last = ((a + len - 1).min(a | (PAGE_SIZE as usize - 1)) & (PAGE_SIZE as usize - 1)) >> 7;
+    let upto = if last == 31 {
+        u32::MAX
+    } else {
+        (1u32 << (last + 1)) - 1
+    };
+    upto & !((1u32 << first) - 1)
+}
 
 /// A write that landed on a page holding decoded code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +51,9 @@ pub struct Memory {
     /// Per physical page: PAGE_CODE and PAGE_ROM bits; pages with any bit set take the slow
     /// write path.
     page_flags: Vec<u8>,
+    /// Per physical page: which 128-byte lines hold decoded code (bit n = line n). Writes
+    /// to a code page elsewhere (a stack or variables beside the code) are not logged.
+    code_lines: Vec<u32>,
     /// Size of the firmware image mapped below 1 MiB and at the top of the address space.
     rom_len: u32,
     smc_log: Vec<CodeWrite>,
@@ -63,6 +81,7 @@ impl Memory {
             cpu_mask,
             a20: true,
             page_flags: vec![0; pages],
+            code_lines: vec![0; pages],
             rom_len: 0,
             smc_log: Vec::with_capacity(SMC_LOG_CAP),
             smc_overflow: false,
@@ -74,11 +93,7 @@ impl Memory {
     /// VGA MMIO: attaches the video device; its window at A0000-BFFFF stops being RAM and
     /// its linear framebuffer appears at `vga::LFB_BASE`.
     pub fn attach_vga(&mut self, vga: SharedVga) {
-        for page in VGA_WINDOW >> PAGE_SHIFT..0xC0000 >> PAGE_SHIFT {
-            if let Some(p) = self.page_flags.get_mut(page as usize) {
-                *p |= PAGE_MMIO;
-            }
-        }
+        self.set_mmio_pages(VGA_WINDOW, 0xC0000, true);
         self.vga = Some(vga);
         self.vga_window = 0x20000;
     }
@@ -225,7 +240,9 @@ impl Memory {
             }
         }
         self.ram[a..a + bytes.len()].copy_from_slice(bytes);
-        if flags & PAGE_CODE != 0 {
+        if flags & PAGE_CODE != 0
+            && self.code_lines[a >> PAGE_SHIFT] & line_bits(a, bytes.len()) != 0
+        {
             self.log_code_write(a as u32, bytes.len() as u32);
         }
     }
@@ -318,19 +335,103 @@ impl Memory {
         self.smc_log.last().copied()
     }
 
-    /// Marks or unmarks a physical page as holding decoded code.
-    pub fn set_code_page(&mut self, page: u32, has_code: bool) {
+    /// Marks or unmarks a physical page as holding decoded code (marking covers the whole
+    /// page; `mark_code` marks only some lines). Returns true when the page was not marked
+    /// before (its fast-path write permissions must then be withdrawn).
+    pub fn set_code_page(&mut self, page: u32, has_code: bool) -> bool {
         if let Some(p) = self.page_flags.get_mut(page as usize) {
+            let was = *p & PAGE_CODE != 0;
             if has_code {
                 *p |= PAGE_CODE;
+                self.code_lines[page as usize] = u32::MAX;
             } else {
                 *p &= !PAGE_CODE;
+                self.code_lines[page as usize] = 0;
+            }
+            return has_code && !was;
+        }
+        false
+    }
+
+    /// Marks physical bytes `start .. end` (inside one page) as holding decoded code.
+    /// Returns true when their page was not marked before.
+    pub fn mark_code(&mut self, start: u32, end: u32) -> bool {
+        let page = (start >> PAGE_SHIFT) as usize;
+        let Some(p) = self.page_flags.get_mut(page) else {
+            return false;
+        };
+        let was = *p & PAGE_CODE != 0;
+        *p |= PAGE_CODE;
+        let len = end.saturating_sub(start).max(1) as usize;
+        self.code_lines[page] |= line_bits(start as usize, len);
+        !was
+    }
+
+    /// The RAM offset of the page holding physical address `phys`, if accesses of this kind
+    /// may go straight to RAM: the whole page is RAM and, for writes, it holds no code or ROM;
+    /// device pages (`PAGE_MMIO`) never. This is consulted only when the CPU fills its
+    /// fast-path TLB, so it costs nothing per access.
+    pub fn fast_page(&self, phys: u32, write: bool) -> Option<u32> {
+        let a = phys & self.mask & !(PAGE_SIZE - 1);
+        if a as usize + PAGE_SIZE as usize > self.ram.len() {
+            return None;
+        }
+        let f = self.page_flags[(a >> PAGE_SHIFT) as usize];
+        let denied = if write { f != 0 } else { f & PAGE_MMIO != 0 };
+        (!denied).then_some(a)
+    }
+
+    /// Sets or clears `PAGE_MMIO` on the pages of `start .. end` (physical).
+    pub fn set_mmio_pages(&mut self, start: u32, end: u32, mmio: bool) {
+        for page in start >> PAGE_SHIFT..end.div_ceil(PAGE_SIZE) {
+            if let Some(p) = self.page_flags.get_mut(page as usize) {
+                if mmio {
+                    *p |= PAGE_MMIO;
+                } else {
+                    *p &= !PAGE_MMIO;
+                }
             }
         }
     }
 
+    /// Copies `len` bytes between RAM offsets; the caller makes sure a forward
+    /// element-by-element copy would give the same result (no destination after the source
+    /// inside it).
+    pub(crate) fn host_copy(&mut self, src: u32, dst: u32, len: u32) {
+        let s = src as usize;
+        self.ram.copy_within(s..s + len as usize, dst as usize);
+    }
+
+    /// Fills `n` elements of `pattern` starting at RAM offset `dst`.
+    pub(crate) fn host_fill(&mut self, dst: u32, n: u32, pattern: &[u8]) {
+        let d = dst as usize;
+        let len = n as usize * pattern.len();
+        if pattern.iter().all(|&b| b == pattern[0]) {
+            self.ram[d..d + len].fill(pattern[0]);
+        } else {
+            for chunk in self.ram[d..d + len].chunks_exact_mut(pattern.len()) {
+                chunk.copy_from_slice(pattern);
+            }
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn host_read<const N: usize>(&self, off: u32) -> [u8; N] {
+        let o = off as usize;
+        let mut b = [0u8; N];
+        b.copy_from_slice(&self.ram[o..o + N]);
+        b
+    }
+
+    #[inline(always)]
+    pub(crate) fn host_write<const N: usize>(&mut self, off: u32, v: [u8; N]) {
+        let o = off as usize;
+        self.ram[o..o + N].copy_from_slice(&v);
+    }
+
     pub fn clear_code_pages(&mut self) {
         self.page_flags.iter_mut().for_each(|p| *p &= !PAGE_CODE);
+        self.code_lines.iter_mut().for_each(|l| *l = 0);
         self.smc_log.clear();
         self.smc_overflow = false;
     }

@@ -6,8 +6,10 @@
 use iced_x86::{Code, Mnemonic, OpKind};
 
 use super::{Handler, Op};
-use crate::cpu::exception::Exec;
+use crate::cpu::exception::{Exception, Exec};
 use crate::cpu::flags::{FlagOp, MASK16, MASK32};
+use crate::cpu::model::CpuModel;
+use crate::cpu::state::Seg;
 use crate::cpu::Cpu;
 
 use super::alu::{compute as alu, ADC, ADD, AND, CMP, OR, SBB, SUB, TEST, XOR};
@@ -95,6 +97,70 @@ fn inc_dec16<const DEC: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
     Ok(())
 }
 
+/// Jcc with the condition number `CC` and the target in `imm` (set by `Op::new`): one
+/// handler per condition, so the condition is decided at decode time.
+fn jcc<const CC: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
+    if cpu.condition(CC) {
+        if cpu.model != CpuModel::I8086 && op.imm > cpu.seg[Seg::Cs as usize].limit {
+            return Err(Exception::gp(0));
+        }
+        cpu.next_eip = op.imm;
+    }
+    Ok(())
+}
+
+fn mov_m8_r8(cpu: &mut Cpu, op: &Op) -> Exec {
+    let (seg, off) = cpu.mem_operand(op);
+    cpu.write8(seg, off, cpu.reg8(op.r1 as usize))
+}
+
+fn mov_m8_imm(cpu: &mut Cpu, op: &Op) -> Exec {
+    let (seg, off) = cpu.mem_operand(op);
+    cpu.write8(seg, off, op.imm as u8)
+}
+
+fn mov_r8_m8(cpu: &mut Cpu, op: &Op) -> Exec {
+    let (seg, off) = cpu.mem_operand(op);
+    let v = cpu.read8(seg, off)?;
+    cpu.set_reg8(op.r0 as usize, v);
+    Ok(())
+}
+
+fn movzx_r32_m8(cpu: &mut Cpu, op: &Op) -> Exec {
+    let (seg, off) = cpu.mem_operand(op);
+    cpu.gpr[op.r0 as usize] = cpu.read8(seg, off)? as u32;
+    Ok(())
+}
+
+fn mov_m32_r32(cpu: &mut Cpu, op: &Op) -> Exec {
+    let (seg, off) = cpu.mem_operand(op);
+    cpu.write32(seg, off, cpu.gpr[op.r1 as usize])
+}
+
+fn mov_r32_m32(cpu: &mut Cpu, op: &Op) -> Exec {
+    let (seg, off) = cpu.mem_operand(op);
+    cpu.gpr[op.r0 as usize] = cpu.read32(seg, off)?;
+    Ok(())
+}
+
+/// Plain loads and stores with a memory operand.
+fn specialize_mem(op: &Op) -> Option<Handler> {
+    if op.has_lock_prefix() {
+        return None;
+    }
+    let m0 = op.op0_kind() == OpKind::Memory;
+    let m1 = op.op_count() > 1 && op.op1_kind() == OpKind::Memory;
+    Some(match op.code() {
+        Code::Mov_rm8_r8 if m0 => mov_m8_r8,
+        Code::Mov_rm8_imm8 if m0 => mov_m8_imm,
+        Code::Mov_r8_rm8 if m1 => mov_r8_m8,
+        Code::Movzx_r32_rm8 if m1 => movzx_r32_m8,
+        Code::Mov_rm32_r32 if m0 => mov_m32_r32,
+        Code::Mov_r32_rm32 if m1 => mov_r32_m32,
+        _ => return None,
+    })
+}
+
 /// Handlers for one ALU operation: [16-bit r,r; 16-bit r,imm; 32-bit r,r; 32-bit r,imm].
 fn alu_set<const OP: u8>() -> [Handler; 4] {
     [
@@ -118,6 +184,16 @@ fn is_imm(k: OpKind) -> bool {
 
 /// A faster handler for `op`'s form, if there is one.
 pub fn specialize(op: &Op) -> Option<Handler> {
+    if op.is_jcc_short_or_near() {
+        const JCC: [Handler; 16] = [
+            jcc::<0>, jcc::<1>, jcc::<2>, jcc::<3>, jcc::<4>, jcc::<5>, jcc::<6>, jcc::<7>,
+            jcc::<8>, jcc::<9>, jcc::<10>, jcc::<11>, jcc::<12>, jcc::<13>, jcc::<14>, jcc::<15>,
+        ];
+        return Some(JCC[op.r0 as usize & 15]);
+    }
+    if let Some(h) = specialize_mem(op) {
+        return Some(h);
+    }
     if op.op_count() != 2 && !matches!(op.mnemonic(), Mnemonic::Inc | Mnemonic::Dec) {
         return None;
     }

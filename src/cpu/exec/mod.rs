@@ -28,6 +28,7 @@ use iced_x86::{Code, CpuidFeature, Instruction};
 
 use super::exception::{Exception, Exec};
 use super::model::CpuModel;
+use super::state::Seg;
 use super::Cpu;
 
 /// An instruction handler. It reads operands through `op`, may fault with `Err`, and commits
@@ -48,6 +49,48 @@ pub struct Op {
     pub r0: u8,
     pub r1: u8,
     pub imm: u32,
+    /// The memory operand's address, precomputed so that the effective address is
+    /// `(disp + (gpr[base] & base_mask) + ((gpr[index] & index_mask) << shift)) & addr_mask`
+    /// (absent registers have a zero mask), and its segment register number.
+    pub mem: MemForm,
+}
+
+/// Precomputed effective-address form of an instruction's memory operand.
+#[derive(Clone, Copy)]
+pub struct MemForm {
+    pub disp: u32,
+    pub base_mask: u32,
+    pub index_mask: u32,
+    pub addr_mask: u32,
+    pub base: u8,
+    pub index: u8,
+    pub shift: u8,
+    pub seg: Seg,
+}
+
+impl MemForm {
+    fn of(instr: &Instruction, addr32: bool) -> MemForm {
+        use iced_x86::Register;
+        let reg = |r: Register| {
+            if r == Register::None {
+                (0, 0)
+            } else {
+                (operand::reg_index(r) as u8, u32::MAX)
+            }
+        };
+        let (base, base_mask) = reg(instr.memory_base());
+        let (index, index_mask) = reg(instr.memory_index());
+        MemForm {
+            disp: instr.memory_displacement32(),
+            base_mask,
+            index_mask,
+            addr_mask: if addr32 { u32::MAX } else { 0xFFFF },
+            base,
+            index,
+            shift: instr.memory_index_scale().trailing_zeros() as u8,
+            seg: Seg::from_index(operand::reg_index(instr.memory_segment())),
+        }
+    }
 }
 
 impl Op {
@@ -79,7 +122,16 @@ impl Op {
             r0: reg(0),
             r1: reg(1),
             imm,
+            mem: MemForm::of(&instr, addr32),
         };
+        if instr.is_jcc_short_or_near() {
+            // Condition number and target, for the specialised Jcc handler.
+            op.r0 = instr.condition_code() as u8 - 1;
+            op.imm = match instr.op0_kind() {
+                OpKind::NearBranch16 => instr.near_branch_target() as u32 & 0xFFFF,
+                _ => instr.near_branch_target() as u32,
+            };
+        }
         // Only the ordinary handler of a Code is replaced: #UD for a model that lacks the
         // instruction, and the 8086's own handlers, stay as they are.
         let ordinary = table()[op.code() as usize] as usize == handler as usize;

@@ -89,37 +89,19 @@ impl Cpu {
         self.gpr[n] = v;
     }
 
-    /// Value of a 16/32-bit general register used in an address (`None` reads 0).
-    #[inline(always)]
-    fn addr_reg(&self, r: Register) -> u32 {
-        if r == Register::None {
-            0
-        } else {
-            self.gpr[reg_index(r)]
-        }
-    }
-
     /// Effective address (offset) of the instruction's memory operand.
     #[inline(always)]
     pub fn ea(&self, op: &Op) -> u32 {
-        let base = self.addr_reg(op.memory_base());
-        let index = self.addr_reg(op.memory_index());
-        let scale = op.memory_index_scale();
-        let ea = op
-            .memory_displacement32()
-            .wrapping_add(base)
-            .wrapping_add(index.wrapping_mul(scale));
-        if op.addr32 {
-            ea
-        } else {
-            ea & 0xFFFF
-        }
+        let m = &op.mem;
+        let base = self.gpr[m.base as usize & 7] & m.base_mask;
+        let index = (self.gpr[m.index as usize & 7] & m.index_mask) << m.shift;
+        m.disp.wrapping_add(base).wrapping_add(index) & m.addr_mask
     }
 
     /// Segment and offset of the memory operand.
     #[inline(always)]
     pub fn mem_operand(&self, op: &Op) -> (Seg, u32) {
-        (seg_of(op.memory_segment()), self.ea(op))
+        (op.mem.seg, self.ea(op))
     }
 
     /// Location of operand `n`, which must be a register or memory.

@@ -178,6 +178,62 @@ fn iterate(
     Ok(())
 }
 
+/// REP MOVS/STOS in bulk: as many iterations as stay inside one page on each side, inside
+/// the segment limits, without wrapping the index registers, and on pages the fast-path TLB
+/// already allows (plain RAM, no code, no breakpoints), done as one host copy or fill.
+/// Returns how many iterations were done (0: take the element-by-element path).
+#[inline(always)]
+fn bulk(cpu: &mut Cpu, kind: Kind, size: u32, src: Seg, r: &mut Regs, amask: u32, max: u32) -> u32 {
+    let di = r.di & amask;
+    let room = |off: u32, lin: u32| {
+        let to_page = (0x1000 - (lin & 0xFFF)) / size;
+        // Whole elements before the index register wraps.
+        let to_wrap = ((amask as u64 - off as u64 + 1) / size as u64).min(u32::MAX as u64) as u32;
+        to_page.min(to_wrap)
+    };
+    let Ok(dlin) = cpu.seg_check::<true>(Seg::Es, di, size) else {
+        return 0;
+    };
+    let mut n = r.count.min(max).min(room(di, dlin));
+    if kind == Kind::Movs {
+        let si = r.si & amask;
+        let Ok(slin) = cpu.seg_check::<false>(src, si, size) else {
+            return 0;
+        };
+        n = n.min(room(si, slin));
+        if n == 0 || cpu.seg_check::<false>(src, si, n * size).is_err() {
+            return 0;
+        }
+        let (Some(s), Some(d)) = (
+            cpu.fast_offset::<false>(slin, n * size),
+            cpu.fast_offset::<true>(dlin, n * size),
+        ) else {
+            return 0;
+        };
+        if d > s && d < s + n * size {
+            // A forward copy onto itself repeats a pattern: leave it to the element path.
+            return 0;
+        }
+        if cpu.seg_check::<true>(Seg::Es, di, n * size).is_err() {
+            return 0;
+        }
+        cpu.mem.host_copy(s, d, n * size);
+        r.si = r.si.wrapping_add(n * size);
+    } else {
+        if n == 0 || cpu.seg_check::<true>(Seg::Es, di, n * size).is_err() {
+            return 0;
+        }
+        let Some(d) = cpu.fast_offset::<true>(dlin, n * size) else {
+            return 0;
+        };
+        let v = cpu.gpr[EAX].to_le_bytes();
+        cpu.mem.host_fill(d, n, &v[..size as usize]);
+    }
+    r.di = r.di.wrapping_add(n * size);
+    r.count = r.count.wrapping_sub(n) & amask;
+    n
+}
+
 /// Writes back the index registers and count (only the address-size part changes).
 #[inline(always)]
 fn commit(cpu: &mut Cpu, r: &Regs, amask: u32, rep: bool) {
@@ -218,11 +274,23 @@ fn string_op<const SIZE: u32>(cpu: &mut Cpu, op: &Op, kind: Kind) -> Exec {
     let conditional = matches!(kind, Kind::Cmps | Kind::Scas);
     let stop_on_zf = op.has_repne_prefix();
     let mut budget = CHUNK;
+    // Forward REP MOVS/STOS on a 386 or later may move whole runs at once.
+    let bulk_ok = matches!(kind, Kind::Movs | Kind::Stos)
+        && delta == SIZE
+        && !early
+        && cpu.model >= CpuModel::I386;
     while r.count != 0 {
         if budget == 0 {
             // More to do: run this instruction again after the loop has looked at events.
             cpu.next_eip = cpu.eip;
             break;
+        }
+        if bulk_ok {
+            let n = bulk(cpu, kind, SIZE, src, &mut r, amask, budget);
+            if n != 0 {
+                budget -= n;
+                continue;
+            }
         }
         budget -= 1;
         if let Err(e) = iterate(cpu, kind, SIZE, src, &mut r, amask, delta, early) {
