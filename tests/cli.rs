@@ -1,21 +1,7 @@
 //! End-to-end tests of the `emu` binary: the demo boot and the handling of bad input.
 
-use std::process::Command;
-
-/// The emu binary; under a cross runner (EMU_TEST_RUNNER=qemu-aarch64) through that runner.
-fn emu() -> Command {
-    let mut c = match std::env::var("EMU_TEST_RUNNER") {
-        Ok(runner) if !runner.is_empty() => {
-            let mut c = Command::new(runner);
-            c.arg(env!("CARGO_BIN_EXE_emu"));
-            c
-        }
-        _ => Command::new(env!("CARGO_BIN_EXE_emu")),
-    };
-    // Headless even on a developer's desktop: no window opens.
-    c.env_remove("DISPLAY");
-    c
-}
+mod common;
+use common::emu;
 
 #[test]
 fn boot_without_image_runs_the_demo_disk_on_the_builtin_bios() {

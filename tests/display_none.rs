@@ -6,18 +6,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn emu() -> Command {
-    let mut c = match std::env::var("EMU_TEST_RUNNER") {
-        Ok(runner) if !runner.is_empty() => {
-            let mut c = Command::new(runner);
-            c.arg(env!("CARGO_BIN_EXE_emu"));
-            c
-        }
-        _ => Command::new(env!("CARGO_BIN_EXE_emu")),
-    };
-    c.env_remove("DISPLAY");
-    c
-}
+mod common;
+use common::emu;
 
 /// A private copy of the FreeDOS floppy and a directory for the test's files.
 fn setup(name: &str) -> Option<(PathBuf, PathBuf)> {

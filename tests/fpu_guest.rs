@@ -4,24 +4,11 @@
 //! listed in test-suites/fpu/README.md where the reference is known to differ.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use emu::machine::{Machine, MachineConfig, Outcome};
 
-fn assemble(source: &str, name: &str) -> PathBuf {
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(source);
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let status = Command::new("nasm")
-        .arg("-f")
-        .arg("bin")
-        .arg("-o")
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .unwrap_or_else(|e| panic!("nasm is needed to build {source} (apt-get install nasm): {e}"));
-    assert!(status.success(), "nasm failed on {source}");
-    out
-}
+mod common;
+use common::assemble;
 
 fn run_guest() -> String {
     let img = assemble("test-suites/fpu/fpu.asm", "fpu.img");

@@ -7,19 +7,8 @@ use std::process::Command;
 
 use emu::machine::{Machine, MachineConfig};
 
-fn emu() -> Command {
-    let mut c = match std::env::var("EMU_TEST_RUNNER") {
-        Ok(runner) if !runner.is_empty() => {
-            let mut c = Command::new(runner);
-            c.arg(env!("CARGO_BIN_EXE_emu"));
-            c
-        }
-        _ => Command::new(env!("CARGO_BIN_EXE_emu")),
-    };
-    // Headless even on a developer's desktop: no window opens.
-    c.env_remove("DISPLAY");
-    c
-}
+mod common;
+use common::emu;
 
 /// A private, writable copy of a shared guest image; None (with a note) when the shared
 /// directory is not beside the repository.
