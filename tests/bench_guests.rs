@@ -2,6 +2,9 @@
 //! print the checksums QEMU 7.2 (TCG) and Bochs 2.7 printed for the same images (obtained
 //! by running both on the images built with these ITERS values).
 
+mod common;
+use common::emu;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -26,10 +29,11 @@ fn build(name: &str, iters: u32) -> Option<PathBuf> {
 }
 
 fn boot(img: &PathBuf) -> (String, String, Option<i32>) {
-    let out = Command::new(env!("CARGO_BIN_EXE_emu"))
-        .arg("boot")
+    let out = emu()
+        .args(["boot", "--display", "none"])
         .arg(img)
         .args(["--max-instructions", "50000000"])
+        .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
     (

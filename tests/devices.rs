@@ -3,6 +3,7 @@
 //! lines on port 0xE9 and exiting through isa-debug-exit with their failure count. The same
 //! guests pass in QEMU (see docs/devices.md).
 
+mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -265,10 +266,11 @@ fn el_torito_boot_and_atapi_packets() {
         CDROM_TESTS,
     );
     // `emu boot x.iso` recognises the CD and boots it: the guest exits with 0 failures.
-    let out = Command::new(env!("CARGO_BIN_EXE_emu"))
-        .arg("boot")
+    let out = common::emu()
+        .args(["boot", "--display", "none"])
         .arg(&cd)
         .args(["--max-instructions", "50000000"])
+        .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
     assert_eq!(
