@@ -95,6 +95,15 @@ Ctrl-C (SIGINT) ends the run cleanly; in raw terminal modes Ctrl-C goes to the g
         /// Save the screen as a PNG file when the run ends.
         #[arg(long, value_name = "FILE.png")]
         screenshot: Option<PathBuf>,
+        /// End the run with exit code 0 once the text screen shows TEXT.
+        #[arg(long, value_name = "TEXT")]
+        until_screen: Option<String>,
+        /// End the run with exit code 124 after SECONDS of wall time.
+        #[arg(long, value_name = "SECONDS")]
+        timeout: Option<f64>,
+        /// Print the text screen on stdout when the run ends.
+        #[arg(long)]
+        print_screen: bool,
     },
     /// Run an external instruction-accuracy test suite against the CPU.
     #[command(name = "test-suite")]
@@ -155,6 +164,9 @@ fn main() -> ExitCode {
             scale,
             script,
             screenshot,
+            until_screen,
+            timeout,
+            print_screen,
         } => {
             if image.is_none()
                 && fda.is_none()
@@ -192,6 +204,18 @@ fn main() -> ExitCode {
                     scale,
                     script,
                     screenshot,
+                    until_screen,
+                    timeout: match timeout {
+                        Some(t) if !(t.is_finite() && t > 0.0) => {
+                            eprintln!("emu: --timeout {t}: give a positive number of seconds");
+                            return ExitCode::from(2);
+                        }
+                        t => t.map(|t| {
+                            std::time::Duration::try_from_secs_f64(t)
+                                .unwrap_or(std::time::Duration::MAX)
+                        }),
+                    },
+                    print_screen,
                 },
             )
         }

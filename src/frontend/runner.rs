@@ -132,6 +132,10 @@ pub struct Runner<'a> {
     pub shared: Arc<Shared>,
     pub script: Option<Script>,
     pub publish: Publish,
+    /// `--until-screen`: the run ends once the text screen shows this.
+    pub until_screen: Option<String>,
+    /// `--timeout`: the run ends at this host time.
+    pub deadline: Option<Instant>,
 }
 
 impl Runner<'_> {
@@ -168,6 +172,19 @@ impl Runner<'_> {
         loop {
             if INTERRUPTED.load(Ordering::SeqCst) {
                 return Ok(Outcome::Stopped);
+            }
+            if self.deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(Outcome::Timeout);
+            }
+            if let Some(text) = &self.until_screen {
+                if self
+                    .machine
+                    .text_screen()
+                    .iter()
+                    .any(|l| l.contains(text.as_str()))
+                {
+                    return Ok(Outcome::ScreenMatched);
+                }
             }
             while let Ok(input) = self.inputs.try_recv() {
                 match input {

@@ -47,6 +47,12 @@ pub struct Options {
     pub script: Option<PathBuf>,
     /// Save the screen here when the run ends.
     pub screenshot: Option<PathBuf>,
+    /// End the run (exit code 0) once the text screen shows this.
+    pub until_screen: Option<String>,
+    /// End the run (exit code 124) after this much wall time.
+    pub timeout: Option<std::time::Duration>,
+    /// Print the text screen on stdout when the run ends.
+    pub print_screen: bool,
 }
 
 impl Default for Options {
@@ -56,6 +62,9 @@ impl Default for Options {
             scale: 1,
             script: None,
             screenshot: None,
+            until_screen: None,
+            timeout: None,
+            print_screen: false,
         }
     }
 }
@@ -123,6 +132,10 @@ pub fn run(machine: &mut Machine, opts: &Options) -> Result<Outcome> {
                 shared,
                 script,
                 publish,
+                until_screen: opts.until_screen.clone(),
+                deadline: opts
+                    .timeout
+                    .and_then(|t| std::time::Instant::now().checked_add(t)),
             };
             runner.run()
         }
@@ -136,6 +149,10 @@ pub fn run(machine: &mut Machine, opts: &Options) -> Result<Outcome> {
                         shared,
                         script,
                         publish,
+                        until_screen: opts.until_screen.clone(),
+                        deadline: opts
+                            .timeout
+                            .and_then(|t| std::time::Instant::now().checked_add(t)),
                     }
                     .run()
                 });
@@ -157,6 +174,10 @@ pub fn run(machine: &mut Machine, opts: &Options) -> Result<Outcome> {
                         shared,
                         script,
                         publish,
+                        until_screen: opts.until_screen.clone(),
+                        deadline: opts
+                            .timeout
+                            .and_then(|t| std::time::Instant::now().checked_add(t)),
                     }
                     .run()
                 });

@@ -99,6 +99,10 @@ pub enum Outcome {
     NoBootDevice(String),
     /// The user ended the run (quit key, Ctrl-C, `quit` script command).
     Stopped,
+    /// The text screen showed the `--until-screen` text.
+    ScreenMatched,
+    /// `--timeout` seconds of wall time passed.
+    Timeout,
 }
 
 pub struct Machine {
@@ -426,6 +430,11 @@ pub fn boot_cli(
     let mips = n as f64 / secs.max(1e-9) / 1e6;
     let cs = machine.cpu.seg[crate::cpu::Seg::Cs as usize].selector;
     let eip = machine.cpu.eip;
+    if frontend.print_screen {
+        for line in machine.text_screen() {
+            println!("{line}");
+        }
+    }
     if machine.config.dump_state {
         eprintln!("{}", machine.cpu.state_dump());
         if machine.bios.is_some() {
@@ -463,6 +472,14 @@ pub fn boot_cli(
         Outcome::Stopped => {
             eprintln!("emu: stopped at {cs:04x}:{eip:08x} after {n} instructions ({mips:.1} MIPS)");
             0
+        }
+        Outcome::ScreenMatched => {
+            eprintln!("emu: the screen shows the awaited text after {n} instructions");
+            0
+        }
+        Outcome::Timeout => {
+            eprintln!("emu: timeout at {cs:04x}:{eip:08x} after {n} instructions ({mips:.1} MIPS)");
+            124
         }
     };
     Ok(code)
