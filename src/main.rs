@@ -104,6 +104,9 @@ Ctrl-C (SIGINT) ends the run cleanly; in raw terminal modes Ctrl-C goes to the g
         /// Print the text screen on stdout when the run ends.
         #[arg(long)]
         print_screen: bool,
+        /// Keep all guest disk writes in memory: the image files stay untouched.
+        #[arg(long)]
+        snapshot: bool,
     },
     /// Run an external instruction-accuracy test suite against the CPU.
     #[command(name = "test-suite")]
@@ -167,6 +170,7 @@ fn main() -> ExitCode {
             until_screen,
             timeout,
             print_screen,
+            snapshot,
         } => {
             if image.is_none()
                 && fda.is_none()
@@ -198,6 +202,7 @@ fn main() -> ExitCode {
                     boot_cdrom_first: boot == "d",
                     cdrom,
                     rtc_start,
+                    snapshot,
                 },
                 &emu::frontend::Options {
                     display,

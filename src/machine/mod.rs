@@ -60,6 +60,8 @@ pub struct MachineConfig {
     /// Wall-clock time of the RTC at power-on, in seconds since 1970 (None: the host's
     /// clock). A fixed value makes runs reproducible.
     pub rtc_start: Option<u64>,
+    /// Keep guest disk writes in memory: image files are read, never written.
+    pub snapshot: bool,
 }
 
 impl Default for MachineConfig {
@@ -80,6 +82,7 @@ impl Default for MachineConfig {
             cdrom: None,
             boot_cdrom_first: false,
             rtc_start: None,
+            snapshot: false,
         }
     }
 }
@@ -136,7 +139,15 @@ impl Machine {
             )));
         }
         let open = |p: &Option<PathBuf>, kind: MediaKind| -> Result<Option<Disk>> {
-            p.as_ref().map(|p| Disk::open(p, Some(kind))).transpose()
+            p.as_ref()
+                .map(|p| {
+                    if config.snapshot {
+                        Disk::open_snapshot(p, Some(kind))
+                    } else {
+                        Disk::open(p, Some(kind))
+                    }
+                })
+                .transpose()
         };
         let mut floppies = [
             open(&config.floppies[0], MediaKind::Floppy)?,
@@ -401,8 +412,7 @@ pub fn boot_cli(
 ) -> Result<u8> {
     if let Some(path) = image {
         // The image goes where its size and content say: floppy, hard disk or CD-ROM.
-        let disk = Disk::open(path, None)?;
-        match disk.kind {
+        match Disk::probe(path)? {
             MediaKind::Floppy if config.floppies[0].is_none() => {
                 config.floppies[0] = Some(path.to_path_buf())
             }

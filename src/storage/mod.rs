@@ -55,11 +55,58 @@ pub struct Disk {
 impl Disk {
     /// Opens an image and decides what it is: a floppy by its exact size, a CD-ROM by the
     /// ISO 9660 signature, otherwise a hard disk (which must be whole sectors).
+    ///
+    /// A writable image is locked (advisory, exclusive) for as long as it is open, so two
+    /// emu processes cannot write the same image; a read-only one is opened read-only.
     pub fn open(path: &Path, force: Option<MediaKind>) -> Result<Disk> {
         let (file, read_only) = match OpenOptions::new().read(true).write(true).open(path) {
             Ok(f) => (f, false),
             Err(_) => (File::open(path).map_err(|e| Error::io(path, e))?, true),
         };
+        if !read_only {
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(Error::Usage(format!(
+                        "{}: the image is in use by another process (use --snapshot to share it read-only)",
+                        path.display()
+                    )))
+                }
+                // File systems without locks: go on unlocked.
+                Err(std::fs::TryLockError::Error(_)) => {}
+            }
+        }
+        Self::classify(path, file, read_only, force)
+    }
+
+    /// What the image is, without locking or keeping it open (for choosing its drive).
+    pub fn probe(path: &Path) -> Result<MediaKind> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        Ok(Self::classify(path, file, true, None)?.kind)
+    }
+
+    /// Opens an image for a `--snapshot` run: its bytes are read into memory, guest writes
+    /// stay there, and the file is never written (nor locked).
+    pub fn open_snapshot(path: &Path, force: Option<MediaKind>) -> Result<Disk> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut disk = Self::classify(path, file, true, force)?;
+        let mut bytes = Vec::new();
+        if let Backing::File(f) = &mut disk.backing {
+            f.seek(SeekFrom::Start(0))
+                .and_then(|_| f.read_to_end(&mut bytes))
+                .map_err(|e| Error::io(path, e))?;
+        }
+        disk.backing = Backing::Memory(bytes);
+        disk.read_only = disk.kind == MediaKind::CdRom;
+        Ok(disk)
+    }
+
+    fn classify(
+        path: &Path,
+        file: File,
+        read_only: bool,
+        force: Option<MediaKind>,
+    ) -> Result<Disk> {
         let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
         let mut disk = Disk {
             path: path.to_path_buf(),
