@@ -23,8 +23,12 @@ fn guest_copy(name: &str) -> Option<PathBuf> {
         );
         return None;
     }
-    let dst =
-        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{}-{name}", std::process::id()));
+    // Tests run in parallel threads: each copy gets a name of its own (a shared one would
+    // have two machines writing one image; emu's image lock refuses that).
+    static COPIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dst = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{}-{n}-{name}", std::process::id()));
     std::fs::copy(&src, &dst).unwrap();
     let mut perms = std::fs::metadata(&dst).unwrap().permissions();
     #[allow(clippy::permissions_set_readonly_false)]

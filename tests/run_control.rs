@@ -18,8 +18,11 @@ fn guest_copy(name: &str) -> Option<PathBuf> {
         eprintln!("SKIPPED: {} not found", src.display());
         return None;
     }
+    // One copy per call: the tests run in parallel and a shared image would be locked.
+    static COPIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dst = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("run-control-{}-{name}", std::process::id()));
+        .join(format!("run-control-{}-{n}-{name}", std::process::id()));
     std::fs::write(&dst, std::fs::read(&src).unwrap()).unwrap();
     Some(dst)
 }
