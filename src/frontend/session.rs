@@ -122,40 +122,28 @@ pub fn run(machine: &mut Machine, opts: &Options) -> Result<Outcome> {
         Chosen::Term => Publish::Text,
         Chosen::None => Publish::Nothing,
     };
+    let deadline = opts
+        .timeout
+        .and_then(|t| std::time::Instant::now().checked_add(t));
+    let runner = |machine, inputs, shared, script| Runner {
+        machine,
+        inputs,
+        shared,
+        script,
+        publish,
+        until_screen: opts.until_screen.clone(),
+        deadline,
+    };
     let outcome = match chosen {
         Chosen::None => {
             let _raw = headless::RawStdin::enter();
             headless::spawn_stdin_reader(tx);
-            let runner = Runner {
-                machine: &mut *machine,
-                inputs: rx,
-                shared,
-                script,
-                publish,
-                until_screen: opts.until_screen.clone(),
-                deadline: opts
-                    .timeout
-                    .and_then(|t| std::time::Instant::now().checked_add(t)),
-            };
-            runner.run()
+            runner(&mut *machine, rx, shared, script).run()
         }
         Chosen::Window(window) => {
             let front_shared = shared.clone();
             let outcome = std::thread::scope(|s| {
-                let emu = s.spawn(|| {
-                    Runner {
-                        machine: &mut *machine,
-                        inputs: rx,
-                        shared,
-                        script,
-                        publish,
-                        until_screen: opts.until_screen.clone(),
-                        deadline: opts
-                            .timeout
-                            .and_then(|t| std::time::Instant::now().checked_add(t)),
-                    }
-                    .run()
-                });
+                let emu = s.spawn(|| runner(&mut *machine, rx, shared, script).run());
                 window.run(front_shared.clone(), tx);
                 emu.join()
             });
@@ -167,20 +155,7 @@ pub fn run(machine: &mut Machine, opts: &Options) -> Result<Outcome> {
             machine.set_serial_echo(false);
             let front_shared = shared.clone();
             let (outcome, term_result) = std::thread::scope(|s| {
-                let emu = s.spawn(|| {
-                    Runner {
-                        machine: &mut *machine,
-                        inputs: rx,
-                        shared,
-                        script,
-                        publish,
-                        until_screen: opts.until_screen.clone(),
-                        deadline: opts
-                            .timeout
-                            .and_then(|t| std::time::Instant::now().checked_add(t)),
-                    }
-                    .run()
-                });
+                let emu = s.spawn(|| runner(&mut *machine, rx, shared, script).run());
                 let quit = tx.clone();
                 let r = term::run(front_shared.clone(), tx);
                 // However the terminal side ended, the guest stops with it.
