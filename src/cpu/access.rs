@@ -129,48 +129,132 @@ impl Cpu {
         }
         let f = &self.tlb.fast[Tlb::fast_index(lin)];
         let tag = if WRITE { f.wtag } else { f.rtag };
-        if tag == self.fast_tag(lin) {
+        if tag == (lin & !0xFFF) | self.tlb.fast_key {
             Some(f.host | (lin & 0xFFF))
         } else {
             None
         }
     }
 
-    #[inline]
+    /// The whole fast path of a data access, inlined into every handler: an expand-up
+    /// segment whose limit holds the access, then a fast-path TLB hit. `None` sends the
+    /// access to the checked path (which also serves the 8086, whose pages are never
+    /// entered in the fast path).
+    #[inline(always)]
+    fn fast_access<const WRITE: bool>(&self, seg: Seg, off: u32, size: u32) -> Option<u32> {
+        let s = &self.seg[seg as usize];
+        let last = off.wrapping_add(size - 1);
+        let (mask, want) = if WRITE { (0x1E, 0x12) } else { (0x1C, 0x10) };
+        if last >= off && last <= s.limit && s.attrs & mask == want {
+            self.fast_offset::<WRITE>(s.base.wrapping_add(off), size)
+        } else {
+            None
+        }
+    }
+
+    #[inline(always)]
     pub fn read8(&mut self, seg: Seg, off: u32) -> Result<u8, Exception> {
-        if self.model == CpuModel::I8086 {
-            let a = self.seg[seg as usize].base.wrapping_add(off & 0xFFFF);
-            return Ok(self.mem.read_u8(a));
+        match self.fast_access::<false>(seg, off, 1) {
+            Some(h) => Ok(self.mem.host_read::<1>(h)[0]),
+            None => self.read_slow(seg, off, 1).map(|v| v as u8),
         }
-        let lin = self.seg_check::<false>(seg, off, 1)?;
-        if let Some(h) = self.fast_offset::<false>(lin, 1) {
-            return Ok(self.mem.host_read::<1>(h)[0]);
-        }
-        Ok(self.read_checked(lin, 1)? as u8)
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn read16(&mut self, seg: Seg, off: u32) -> Result<u16, Exception> {
-        if self.model == CpuModel::I8086 {
-            // Offsets wrap inside the 64 KiB segment, even between the two bytes of a word.
-            let lo = self.read8(seg, off)? as u16;
-            let hi = self.read8(seg, off.wrapping_add(1))? as u16;
-            return Ok(lo | hi << 8);
+        match self.fast_access::<false>(seg, off, 2) {
+            Some(h) => Ok(u16::from_le_bytes(self.mem.host_read(h))),
+            None => self.read_slow(seg, off, 2).map(|v| v as u16),
         }
-        let lin = self.seg_check::<false>(seg, off, 2)?;
-        if let Some(h) = self.fast_offset::<false>(lin, 2) {
-            return Ok(u16::from_le_bytes(self.mem.host_read(h)));
-        }
-        Ok(self.read_checked(lin, 2)? as u16)
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn read32(&mut self, seg: Seg, off: u32) -> Result<u32, Exception> {
-        let lin = self.seg_check::<false>(seg, off, 4)?;
-        if let Some(h) = self.fast_offset::<false>(lin, 4) {
-            return Ok(u32::from_le_bytes(self.mem.host_read(h)));
+        match self.fast_access::<false>(seg, off, 4) {
+            Some(h) => Ok(u32::from_le_bytes(self.mem.host_read(h))),
+            None => self.read_slow(seg, off, 4),
         }
-        self.read_checked(lin, 4)
+    }
+
+    #[inline(always)]
+    pub fn write8(&mut self, seg: Seg, off: u32, v: u8) -> Exec {
+        match self.fast_access::<true>(seg, off, 1) {
+            Some(h) => {
+                self.mem.host_write(h, [v]);
+                Ok(())
+            }
+            None => self.write_slow(seg, off, 1, v as u32),
+        }
+    }
+
+    #[inline(always)]
+    pub fn write16(&mut self, seg: Seg, off: u32, v: u16) -> Exec {
+        match self.fast_access::<true>(seg, off, 2) {
+            Some(h) => {
+                self.mem.host_write(h, v.to_le_bytes());
+                Ok(())
+            }
+            None => self.write_slow(seg, off, 2, v as u32),
+        }
+    }
+
+    #[inline(always)]
+    pub fn write32(&mut self, seg: Seg, off: u32, v: u32) -> Exec {
+        match self.fast_access::<true>(seg, off, 4) {
+            Some(h) => {
+                self.mem.host_write(h, v.to_le_bytes());
+                Ok(())
+            }
+            None => self.write_slow(seg, off, 4, v),
+        }
+    }
+
+    /// A read the fast path did not take: the 8086's wrapping segments, segment checks
+    /// that need the full rules (or fault), and TLB misses.
+    #[inline(never)]
+    fn read_slow(&mut self, seg: Seg, off: u32, size: u32) -> Result<u32, Exception> {
+        if self.model == CpuModel::I8086 {
+            // Offsets wrap inside the 64 KiB segment, even between the bytes of a word.
+            let base = self.seg[seg as usize].base;
+            let mut v = 0;
+            for k in 0..size {
+                let a = base.wrapping_add(off.wrapping_add(k) & 0xFFFF);
+                v |= (self.mem.read_u8(a) as u32) << (8 * k);
+            }
+            return Ok(v);
+        }
+        let lin = self.seg_check::<false>(seg, off, size)?;
+        if let Some(h) = self.fast_offset::<false>(lin, size) {
+            return Ok(match size {
+                1 => self.mem.host_read::<1>(h)[0] as u32,
+                2 => u16::from_le_bytes(self.mem.host_read(h)) as u32,
+                _ => u32::from_le_bytes(self.mem.host_read(h)),
+            });
+        }
+        self.read_checked(lin, size)
+    }
+
+    /// A write the fast path did not take (see `read_slow`).
+    #[inline(never)]
+    fn write_slow(&mut self, seg: Seg, off: u32, size: u32, v: u32) -> Exec {
+        if self.model == CpuModel::I8086 {
+            let base = self.seg[seg as usize].base;
+            for k in 0..size {
+                let a = base.wrapping_add(off.wrapping_add(k) & 0xFFFF);
+                self.mem.write_u8(a, (v >> (8 * k)) as u8);
+            }
+            return Ok(());
+        }
+        let lin = self.seg_check::<true>(seg, off, size)?;
+        if let Some(h) = self.fast_offset::<true>(lin, size) {
+            match size {
+                1 => self.mem.host_write(h, [v as u8]),
+                2 => self.mem.host_write(h, (v as u16).to_le_bytes()),
+                _ => self.mem.host_write(h, v.to_le_bytes()),
+            }
+            return Ok(());
+        }
+        self.write_checked(lin, size, v)
     }
 
     /// The checked read of `size` bytes at linear `lin`: breakpoints, page splits, the page
@@ -209,45 +293,6 @@ impl Cpu {
             _ => self.mem.write_u32(phys, v),
         }
         Ok(())
-    }
-
-    #[inline]
-    pub fn write8(&mut self, seg: Seg, off: u32, v: u8) -> Exec {
-        if self.model == CpuModel::I8086 {
-            let a = self.seg[seg as usize].base.wrapping_add(off & 0xFFFF);
-            self.mem.write_u8(a, v);
-            return Ok(());
-        }
-        let lin = self.seg_check::<true>(seg, off, 1)?;
-        if let Some(h) = self.fast_offset::<true>(lin, 1) {
-            self.mem.host_write(h, [v]);
-            return Ok(());
-        }
-        self.write_checked(lin, 1, v as u32)
-    }
-
-    #[inline]
-    pub fn write16(&mut self, seg: Seg, off: u32, v: u16) -> Exec {
-        if self.model == CpuModel::I8086 {
-            self.write8(seg, off, v as u8)?;
-            return self.write8(seg, off.wrapping_add(1), (v >> 8) as u8);
-        }
-        let lin = self.seg_check::<true>(seg, off, 2)?;
-        if let Some(h) = self.fast_offset::<true>(lin, 2) {
-            self.mem.host_write(h, v.to_le_bytes());
-            return Ok(());
-        }
-        self.write_checked(lin, 2, v as u32)
-    }
-
-    #[inline]
-    pub fn write32(&mut self, seg: Seg, off: u32, v: u32) -> Exec {
-        let lin = self.seg_check::<true>(seg, off, 4)?;
-        if let Some(h) = self.fast_offset::<true>(lin, 4) {
-            self.mem.host_write(h, v.to_le_bytes());
-            return Ok(());
-        }
-        self.write_checked(lin, 4, v)
     }
 
     /// Checks that `size` bytes at `off` could be written (segment and paging), without

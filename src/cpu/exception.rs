@@ -1,13 +1,18 @@
 //! CPU exceptions as values: handlers return `Err(Exception)` and the run loop delivers it.
 
 use std::fmt;
+use std::num::NonZeroU32;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Exception {
-    pub vector: u8,
-    /// Error code pushed by protected-mode delivery, when the exception has one.
-    pub error_code: Option<u32>,
-}
+/// An exception packed into one non-zero 32-bit word, so that `Result<(), Exception>` and
+/// `Result<u32, Exception>` are returned in registers by every handler and memory access:
+/// bits 24–31 the vector, bit 17 always set (the word is never zero), bit 16 whether there is
+/// an error code, bits 0–15 the error code (x86 error codes are selectors, IDT offsets or
+/// page-fault bits: all fit in 16 bits).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Exception(NonZeroU32);
+
+const PRESENT: u32 = 1 << 17;
+const HAS_CODE: u32 = 1 << 16;
 
 pub const DE: u8 = 0;
 pub const DB: u8 = 1;
@@ -27,16 +32,33 @@ pub const AC: u8 = 17;
 
 impl Exception {
     pub const fn new(vector: u8) -> Exception {
-        Exception {
-            vector,
-            error_code: None,
+        match NonZeroU32::new((vector as u32) << 24 | PRESENT) {
+            Some(w) => Exception(w),
+            None => unreachable!(),
         }
     }
 
+    /// An exception with an error code (only its low 16 bits are kept; see the type).
     pub const fn with_code(vector: u8, code: u32) -> Exception {
-        Exception {
-            vector,
-            error_code: Some(code),
+        match NonZeroU32::new((vector as u32) << 24 | PRESENT | HAS_CODE | (code & 0xFFFF)) {
+            Some(w) => Exception(w),
+            None => unreachable!(),
+        }
+    }
+
+    #[inline(always)]
+    pub const fn vector(&self) -> u8 {
+        (self.0.get() >> 24) as u8
+    }
+
+    /// The error code pushed by protected-mode delivery, when the exception has one.
+    #[inline(always)]
+    pub const fn error_code(&self) -> Option<u32> {
+        let w = self.0.get();
+        if w & HAS_CODE != 0 {
+            Some(w & 0xFFFF)
+        } else {
+            None
         }
     }
 
@@ -64,13 +86,13 @@ impl Exception {
 
     /// Contributory exceptions: two of them in a row make a double fault.
     pub fn is_contributory(&self) -> bool {
-        matches!(self.vector, DE | TS | NP | SS | GP)
+        matches!(self.vector(), DE | TS | NP | SS | GP)
     }
 }
 
 impl fmt::Display for Exception {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self.vector {
+        let name = match self.vector() {
             DE => "#DE",
             DB => "#DB",
             BP => "#BP",
@@ -88,10 +110,19 @@ impl fmt::Display for Exception {
             AC => "#AC",
             _ => "exception",
         };
-        match self.error_code {
-            Some(c) => write!(f, "{name}({c:#x}) vector {}", self.vector),
-            None => write!(f, "{name} vector {}", self.vector),
+        match self.error_code() {
+            Some(c) => write!(f, "{name}({c:#x}) vector {}", self.vector()),
+            None => write!(f, "{name} vector {}", self.vector()),
         }
+    }
+}
+
+impl fmt::Debug for Exception {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Exception")
+            .field("vector", &self.vector())
+            .field("error_code", &self.error_code())
+            .finish()
     }
 }
 

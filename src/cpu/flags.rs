@@ -175,6 +175,8 @@ impl Cpu {
     pub fn load_eflags_raw(&mut self, v: u32) {
         self.eflags = v;
         self.lazy.op = FlagOp::None;
+        // EFLAGS.VM decides CPL 3 in virtual-8086 mode.
+        self.refresh_fast_key();
     }
 
     #[inline]

@@ -33,12 +33,12 @@ impl Cpu {
         match self.deliver_once(vector, ret_eip, error_code) {
             Ok(()) => Ok(()),
             Err(e) if vector == exception::DF => Err(e),
-            Err(e) if makes_double_fault(vector, e.vector) => {
+            Err(e) if makes_double_fault(vector, e.vector()) => {
                 self.deliver_once(exception::DF, ret_eip, Some(0))
             }
             // A benign first event: the fault of its delivery is handled on its own
             // (delivery faults are contributory or #PF, so this recursion is shallow).
-            Err(e) => self.deliver_interrupt(e.vector, ret_eip, e.error_code),
+            Err(e) => self.deliver_interrupt(e.vector(), ret_eip, e.error_code()),
         }
     }
 

@@ -53,7 +53,13 @@ pub(crate) struct Fast {
 
 pub struct Tlb {
     entries: Box<[Entry]>,
-    pub(crate) fast: Box<[Fast]>,
+    pub(crate) fast: Box<[Fast; TLB_SIZE]>,
+    /// The tag bits every fast-path access compares against, cached: `fast_gen | user << 1 |
+    /// 1`, where `user` is whether CPL was 3 when it was last refreshed. Refreshed wherever
+    /// CS, CR0 or EFLAGS.VM change and whenever the run loop re-checks the fetch context. A
+    /// stale user bit after entering ring 0 only makes fewer accesses hit (user-tagged pages
+    /// are also open to the supervisor); entries are always filled with the true CPL.
+    pub(crate) fast_key: u32,
     /// Flush generation of the fast entries, in tag bits 2-11: a flush bumps it instead of
     /// clearing the array (cleared only when it wraps).
     pub(crate) fast_gen: u32,
@@ -66,7 +72,8 @@ impl Default for Tlb {
     fn default() -> Self {
         Tlb {
             entries: vec![Entry::default(); TLB_SIZE].into_boxed_slice(),
-            fast: vec![Fast::default(); TLB_SIZE].into_boxed_slice(),
+            fast: Box::new([Fast::default(); TLB_SIZE]),
+            fast_key: VALID,
             fast_gen: 0,
             epoch: 0,
         }
@@ -78,6 +85,7 @@ impl Tlb {
     pub fn flush(&mut self, keep_global: bool) {
         self.epoch = self.epoch.wrapping_add(1);
         self.fast_gen = (self.fast_gen + 4) & 0xFFC;
+        self.fast_key = self.fast_gen | (self.fast_key & 2) | VALID;
         if self.fast_gen == 0 {
             self.drop_fast();
         }
@@ -141,6 +149,13 @@ impl Cpu {
         self.translate_paged(linear, access, user)
     }
 
+    /// Recomputes the cached fast-path key from the current privilege level (see
+    /// `Tlb::fast_key`).
+    #[inline]
+    pub(crate) fn refresh_fast_key(&mut self) {
+        self.tlb.fast_key = self.tlb.fast_gen | ((self.cpl() == 3) as u32) << 1 | VALID;
+    }
+
     /// The fast-path tag of an access to `linear` at the current privilege level.
     #[inline(always)]
     pub(crate) fn fast_tag(&self, linear: u32) -> u32 {
@@ -151,7 +166,7 @@ impl Cpu {
     /// of the same kind to that page take the fast path, if the page is plain RAM.
     #[inline]
     pub(crate) fn fill_fast(&mut self, linear: u32, phys: u32, write: bool) {
-        if self.debug_active {
+        if self.debug_active || self.model == super::model::CpuModel::I8086 {
             return;
         }
         let Some(host) = self.mem.fast_page(phys, write) else {

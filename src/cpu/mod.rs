@@ -213,6 +213,7 @@ impl Cpu {
         self.tr = Segment::default();
         self.dr = [0; 8];
         self.dr[6] = 0xFFFF_0FF0;
+        self.refresh_fast_key();
         self.dr[7] = 0x400;
         self.debug_active = false;
         self.pending_data_breakpoints = 0;
@@ -330,6 +331,7 @@ impl Cpu {
             }
             self.inhibit_interrupts = false;
             if check_key {
+                self.refresh_fast_key();
                 let key = FetchKey {
                     cs: self.seg[Seg::Cs as usize],
                     cr0: self.cr.cr0,
@@ -426,6 +428,7 @@ impl Cpu {
         if self.halted {
             return Stop::Halted;
         }
+        self.refresh_fast_key();
         let trap = self.eflags & Flags::TF.bits() != 0;
         let resume = self.eflags & Flags::RF.bits() != 0;
         if self.debug_active && !resume {
@@ -509,12 +512,15 @@ impl Cpu {
     /// Delivers exception `e` raised by the instruction at `self.eip`.
     pub fn raise(&mut self, e: Exception) {
         // The 8086 pushes the address after the dividing instruction for #DE.
-        let ret = if e.vector == exception::DE && self.model == CpuModel::I8086 {
+        let ret = if e.vector() == exception::DE && self.model == CpuModel::I8086 {
             self.next_eip
         } else {
             self.eip
         };
-        if self.deliver_interrupt(e.vector, ret, e.error_code).is_err() {
+        if self
+            .deliver_interrupt(e.vector(), ret, e.error_code())
+            .is_err()
+        {
             self.stop = Some(Stop::TripleFault);
         }
     }

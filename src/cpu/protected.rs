@@ -373,6 +373,7 @@ impl Cpu {
         }
         self.set_accessed(sel, &d);
         self.seg[Seg::Cs as usize] = cache;
+        self.refresh_fast_key();
         self.next_eip = eip;
         self.eip = eip;
         Ok(())
@@ -511,8 +512,10 @@ impl Cpu {
     pub(super) fn push_frame_at_cpl(&mut self, size32: bool, values: &[u32], cpl: u8) -> Exec {
         let cs = self.seg[Seg::Cs as usize].selector;
         self.seg[Seg::Cs as usize].selector = (cs & !3) | cpl as u16;
+        self.refresh_fast_key();
         let r = self.push_frame(size32, values);
         self.seg[Seg::Cs as usize].selector = cs;
+        self.refresh_fast_key();
         r
     }
 

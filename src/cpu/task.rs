@@ -347,6 +347,7 @@ impl Cpu {
             for (i, &s) in new.sel.iter().enumerate() {
                 self.seg[i] = super::v86::v86_segment(s);
             }
+            self.refresh_fast_key();
             return Ok(());
         }
         let [es, cs, ss, ds, fs, gs] = new.sel;
@@ -371,6 +372,7 @@ impl Cpu {
             return Err(Exception::np(sel_error(cs)));
         }
         self.seg[Seg::Cs as usize] = cd.to_segment(cs);
+        self.refresh_fast_key();
         let cpl = rpl;
         // SS: a writable data segment at exactly the new CPL.
         if ss & !3 == 0 {

@@ -243,6 +243,7 @@ mod paging {
         cpu.mem.write_u32(PT + 9 * 4, 0x9000 | 3); // supervisor-only page
         assert!(cpu.read8(Seg::Ds, 0x9000).is_ok());
         cpu.seg[Seg::Cs as usize].selector = 3; // CPL 3
+        cpu.refresh_fast_key();
         assert_eq!(cpu.read8(Seg::Ds, 0x9000), Err(pf(5)));
         assert_eq!(cpu.write8(Seg::Ds, 0x9000, 0), Err(pf(7)));
         assert!(cpu.read8(Seg::Ds, 0xA000).is_ok());

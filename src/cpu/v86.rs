@@ -210,6 +210,7 @@ impl Cpu {
         self.set_flag(Flags::TF, false);
         self.set_flag(Flags::RF, false);
         self.seg[Seg::Cs as usize] = v86_segment(cs);
+        self.refresh_fast_key();
         self.eip = ip as u32;
         self.next_eip = ip as u32;
         Ok(())
@@ -274,6 +275,7 @@ impl Cpu {
             .and_then(|_| self.enter_code_segment(target_sel, target, 0, offset));
         if let Err(e) = r {
             (self.seg, self.gpr[ESP], self.eflags) = saved;
+            self.refresh_fast_key();
             return Err(e);
         }
         for seg in [Seg::Es, Seg::Ds, Seg::Fs, Seg::Gs] {

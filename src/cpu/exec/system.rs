@@ -112,6 +112,7 @@ fn lmsw(cpu: &mut Cpu, op: &Op) -> Exec {
     require_cpl0(cpu)?;
     let keep_pe = cpu.cr.cr0 & Cr0::PE.bits();
     cpu.cr.cr0 = (cpu.cr.cr0 & !0xF) | (v & 0xF) | keep_pe;
+    cpu.refresh_fast_key();
     Ok(())
 }
 
@@ -149,6 +150,7 @@ fn mov_to_cr(cpu: &mut Cpu, op: &Op) -> Exec {
                 0
             };
             cpu.cr.cr0 = v | fixed;
+            cpu.refresh_fast_key();
         }
         iced_x86::Register::CR2 => cpu.cr.cr2 = v,
         iced_x86::Register::CR3 => {
@@ -459,6 +461,7 @@ fn sysenter(cpu: &mut Cpu, _op: &Op) -> Exec {
     }
     cpu.eflags &= !(Flags::VM.bits() | Flags::IF.bits() | Flags::RF.bits());
     cpu.seg[Seg::Cs as usize] = flat_segment(cs, 0x9B);
+    cpu.refresh_fast_key();
     cpu.seg[Seg::Ss as usize] = flat_segment(cs + 8, 0x93);
     cpu.gpr[ESP] = cpu.sysenter[1];
     cpu.next_eip = cpu.sysenter[2];
@@ -473,6 +476,7 @@ fn sysexit(cpu: &mut Cpu, _op: &Op) -> Exec {
         return Err(Exception::gp(0));
     }
     cpu.seg[Seg::Cs as usize] = flat_segment((cs + 16) | 3, 0xFB);
+    cpu.refresh_fast_key();
     cpu.seg[Seg::Ss as usize] = flat_segment((cs + 24) | 3, 0xF3);
     cpu.gpr[ESP] = cpu.gpr[ECX];
     cpu.next_eip = cpu.gpr[EDX];
