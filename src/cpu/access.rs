@@ -136,6 +136,17 @@ impl Cpu {
         }
     }
 
+    /// The RAM offset for a write of `size` bytes at `lin` to a page holding decoded code,
+    /// when the fast-path TLB has its code-write tag (see `Fast::ctag`).
+    #[inline(always)]
+    fn code_page_offset(&self, lin: u32, size: u32) -> Option<u32> {
+        if lin & 0xFFF > 0x1000 - size {
+            return None;
+        }
+        let f = &self.tlb.fast[Tlb::fast_index(lin)];
+        (f.ctag == (lin & !0xFFF) | self.tlb.fast_key).then_some(f.host | (lin & 0xFFF))
+    }
+
     /// The whole fast path of a data access, inlined into every handler: an expand-up
     /// segment whose limit holds the access, then a fast-path TLB hit. `None` sends the
     /// access to the checked path (which also serves the 8086, whose pages are never
@@ -252,6 +263,17 @@ impl Cpu {
                 2 => self.mem.host_write(h, (v as u16).to_le_bytes()),
                 _ => self.mem.host_write(h, v.to_le_bytes()),
             }
+            return Ok(());
+        }
+        if let Some(h) = self.code_page_offset(lin, size) {
+            // A page with decoded code (often the stack or data beside it in real-mode
+            // programs): no walk, but the write is checked against the decoded lines.
+            match size {
+                1 => self.mem.host_write(h, [v as u8]),
+                2 => self.mem.host_write(h, (v as u16).to_le_bytes()),
+                _ => self.mem.host_write(h, v.to_le_bytes()),
+            }
+            self.mem.note_code_page_write(h, size);
             return Ok(());
         }
         self.write_checked(lin, size, v)

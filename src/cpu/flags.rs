@@ -25,6 +25,9 @@ pub enum FlagOp {
     Inc,
     /// DEC: like SUB with b=1, CF kept from `eflags`.
     Dec,
+    /// SHL/SHR/SAR by a non-zero count: `carry` is CF, `b` is OF (0 or 1), AF=0; SF, ZF
+    /// and PF come from the result.
+    Shift,
 }
 
 /// Operand/result record for lazy flags. Values are already truncated to the operand size.
@@ -77,6 +80,7 @@ impl LazyFlags {
             FlagOp::Sub => self.a < self.b,
             FlagOp::Sbb => (self.a as u64) < self.b as u64 + self.carry as u64,
             FlagOp::Logic => false,
+            FlagOp::Shift => self.carry,
         }
     }
 
@@ -92,6 +96,7 @@ impl LazyFlags {
                 (self.a ^ self.b) & (self.a ^ self.res) & sign != 0
             }
             FlagOp::Logic => false,
+            FlagOp::Shift => self.b != 0,
         }
     }
 
@@ -108,7 +113,8 @@ impl LazyFlags {
         if parity(self.res) {
             f |= Flags::PF.bits();
         }
-        if self.op != FlagOp::Logic && (self.a ^ self.b ^ self.res) & 0x10 != 0 {
+        let no_af = matches!(self.op, FlagOp::Logic | FlagOp::Shift);
+        if !no_af && (self.a ^ self.b ^ self.res) & 0x10 != 0 {
             f |= Flags::AF.bits();
         }
         if self.res == 0 {
@@ -282,6 +288,25 @@ mod tests {
         assert!(c.zf());
         c.set_lazy(FlagOp::Dec, MASK32, 0, 1, 0xFFFF_FFFF);
         assert!(c.cf(), "CF survives two INC/DEC in a row");
+    }
+
+    #[test]
+    fn shift_record() {
+        let mut c = cpu();
+        c.set_lazy_carry(FlagOp::Shift, MASK32, 0, 1, 0x8000_0000, true);
+        let f = c.eflags();
+        assert_ne!(f & Flags::CF.bits(), 0);
+        assert_ne!(f & Flags::OF.bits(), 0);
+        assert_ne!(f & Flags::SF.bits(), 0);
+        assert_ne!(
+            f & Flags::PF.bits(),
+            0,
+            "no bits set in the low byte: even parity"
+        );
+        assert_eq!(f & (Flags::ZF.bits() | Flags::AF.bits()), 0);
+        // INC after a shift keeps the shift's CF.
+        c.set_lazy(FlagOp::Inc, MASK32, 5, 1, 6);
+        assert!(c.cf());
     }
 
     #[test]

@@ -48,6 +48,9 @@ pub(crate) struct Fast {
     page: u32,
     pub(crate) rtag: u32,
     pub(crate) wtag: u32,
+    /// Write tag for a page that holds decoded code: writes skip the walk but go through
+    /// `Memory::note_code_page_write`, which notices writes to decoded lines.
+    pub(crate) ctag: u32,
     pub(crate) host: u32,
 }
 
@@ -169,8 +172,12 @@ impl Cpu {
         if self.debug_active || self.model == super::model::CpuModel::I8086 {
             return;
         }
-        let Some(host) = self.mem.fast_page(phys, write) else {
-            return;
+        let (host, code) = match self.mem.fast_page(phys, write) {
+            Some(host) => (host, false),
+            None => match self.mem.code_page(phys).filter(|_| write) {
+                Some(host) => (host, true),
+                None => return,
+            },
         };
         let tag = self.fast_tag(linear);
         let f = &mut self.tlb.fast[Tlb::fast_index(linear)];
@@ -180,8 +187,14 @@ impl Cpu {
                 page,
                 rtag: 0,
                 wtag: 0,
+                ctag: 0,
                 host,
             };
+        }
+        if code {
+            f.rtag = tag;
+            f.ctag = tag;
+            return;
         }
         // Whatever may be written may be read.
         f.rtag = tag;

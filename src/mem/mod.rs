@@ -223,6 +223,16 @@ impl Memory {
         self.write_u16(addr.wrapping_add(2), (v >> 16) as u16);
     }
 
+    /// After the CPU wrote `len` bytes at RAM offset `a` (inside one page) of a page that
+    /// holds decoded code: logs the write when it touched a decoded line.
+    #[inline]
+    pub(crate) fn note_code_page_write(&mut self, a: u32, len: u32) {
+        let a = a as usize;
+        if self.code_lines[a >> PAGE_SHIFT] & line_bits(a, len as usize) != 0 {
+            self.log_code_write(a as u32, len);
+        }
+    }
+
     /// A write inside one page that holds code or ROM.
     #[cold]
     fn write_flagged(&mut self, a: usize, bytes: &[u8]) {
@@ -379,6 +389,17 @@ impl Memory {
         let f = self.page_flags[(a >> PAGE_SHIFT) as usize];
         let denied = if write { f != 0 } else { f & PAGE_MMIO != 0 };
         (!denied).then_some(a)
+    }
+
+    /// The RAM offset of the page holding physical `phys` when it is plain RAM that holds
+    /// decoded code (writes there need the code-line check of `note_code_page_write`, nothing
+    /// more).
+    pub fn code_page(&self, phys: u32) -> Option<u32> {
+        let a = phys & self.mask & !(PAGE_SIZE - 1);
+        if a as usize + PAGE_SIZE as usize > self.ram.len() {
+            return None;
+        }
+        (self.page_flags[(a >> PAGE_SHIFT) as usize] == PAGE_CODE).then_some(a)
     }
 
     /// Sets or clears `PAGE_MMIO` on the pages of `start .. end` (physical).

@@ -7,9 +7,9 @@ use iced_x86::{Code, Mnemonic, OpKind};
 
 use super::{Handler, Op};
 use crate::cpu::exception::{Exception, Exec};
-use crate::cpu::flags::{FlagOp, MASK16, MASK32};
+use crate::cpu::flags::{FlagOp, MASK16, MASK32, MASK8};
 use crate::cpu::model::CpuModel;
-use crate::cpu::state::Seg;
+use crate::cpu::state::{Seg, ECX};
 use crate::cpu::Cpu;
 
 use super::alu::{compute as alu, ADC, ADD, AND, CMP, OR, SBB, SUB, TEST, XOR};
@@ -47,6 +47,35 @@ fn alu16_ri<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     if OP != CMP && OP != TEST {
         cpu.set_reg16(d, r as u16);
     }
+    Ok(())
+}
+
+fn alu8_rr<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
+    let (d, s) = (op.r0 as usize, op.r1 as usize);
+    let r = alu::<OP>(cpu, MASK8, cpu.reg8(d) as u32, cpu.reg8(s) as u32);
+    if OP != CMP && OP != TEST {
+        cpu.set_reg8(d, r as u8);
+    }
+    Ok(())
+}
+
+fn alu8_ri<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
+    let d = op.r0 as usize;
+    let r = alu::<OP>(cpu, MASK8, cpu.reg8(d) as u32, op.imm & MASK8);
+    if OP != CMP && OP != TEST {
+        cpu.set_reg8(d, r as u8);
+    }
+    Ok(())
+}
+
+fn mov8_rr(cpu: &mut Cpu, op: &Op) -> Exec {
+    let v = cpu.reg8(op.r1 as usize);
+    cpu.set_reg8(op.r0 as usize, v);
+    Ok(())
+}
+
+fn mov8_ri(cpu: &mut Cpu, op: &Op) -> Exec {
+    cpu.set_reg8(op.r0 as usize, op.imm as u8);
     Ok(())
 }
 
@@ -143,6 +172,179 @@ fn mov_r32_m32(cpu: &mut Cpu, op: &Op) -> Exec {
     Ok(())
 }
 
+/// `r32 OP= [mem]`.
+fn alu32_r_m<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
+    let (seg, off) = cpu.mem_operand(op);
+    let b = cpu.read32(seg, off)?;
+    let d = op.r0 as usize;
+    let r = alu::<OP>(cpu, MASK32, cpu.gpr[d], b);
+    if OP != CMP && OP != TEST {
+        cpu.gpr[d] = r;
+    }
+    Ok(())
+}
+
+/// `[mem] OP= b` at `mask` bits: the write comes first, so a faulting write leaves the
+/// flags untouched.
+#[inline(always)]
+fn alu_m<const OP: u8>(cpu: &mut Cpu, seg: Seg, off: u32, a: u32, b: u32, mask: u32) -> Exec {
+    if OP != CMP && OP != TEST {
+        let r = peek::<OP>(cpu, mask, a, b);
+        match mask {
+            MASK8 => cpu.write8(seg, off, r as u8)?,
+            _ => cpu.write32(seg, off, r)?,
+        }
+    }
+    alu::<OP>(cpu, mask, a, b);
+    Ok(())
+}
+
+/// `[mem32] OP= r32`.
+fn alu32_m_r<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
+    let (seg, off) = cpu.mem_operand(op);
+    let a = cpu.read32(seg, off)?;
+    alu_m::<OP>(cpu, seg, off, a, cpu.gpr[op.r1 as usize], MASK32)
+}
+
+/// `[mem32] OP= imm`.
+fn alu32_m_i<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
+    let (seg, off) = cpu.mem_operand(op);
+    let a = cpu.read32(seg, off)?;
+    alu_m::<OP>(cpu, seg, off, a, op.imm, MASK32)
+}
+
+/// `r8 OP= [mem8]`.
+fn alu8_r_m<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
+    let (seg, off) = cpu.mem_operand(op);
+    let b = cpu.read8(seg, off)? as u32;
+    let d = op.r0 as usize;
+    let r = alu::<OP>(cpu, MASK8, cpu.reg8(d) as u32, b);
+    if OP != CMP && OP != TEST {
+        cpu.set_reg8(d, r as u8);
+    }
+    Ok(())
+}
+
+/// `[mem8] OP= r8`.
+fn alu8_m_r<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
+    let (seg, off) = cpu.mem_operand(op);
+    let a = cpu.read8(seg, off)? as u32;
+    let b = cpu.reg8(op.r1 as usize) as u32;
+    alu_m::<OP>(cpu, seg, off, a, b, MASK8)
+}
+
+/// `[mem8] OP= imm8`.
+fn alu8_m_i<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
+    let (seg, off) = cpu.mem_operand(op);
+    let a = cpu.read8(seg, off)? as u32;
+    alu_m::<OP>(cpu, seg, off, a, op.imm & MASK8, MASK8)
+}
+
+/// The result of `a OP b` without touching flags.
+#[inline(always)]
+fn peek<const OP: u8>(cpu: &Cpu, mask: u32, a: u32, b: u32) -> u32 {
+    let r = match OP {
+        ADD => a.wrapping_add(b),
+        ADC => a.wrapping_add(b).wrapping_add(cpu.cf() as u32),
+        SBB => a.wrapping_sub(b).wrapping_sub(cpu.cf() as u32),
+        SUB | CMP => a.wrapping_sub(b),
+        OR => a | b,
+        XOR => a ^ b,
+        _ => a & b,
+    };
+    r & mask
+}
+
+/// Handlers for one ALU operation with a memory operand: [r32,m; m32,r; m32,imm; r8,m;
+/// m8,r; m8,imm].
+fn alu_mem_set<const OP: u8>() -> [Handler; 6] {
+    [
+        alu32_r_m::<OP>,
+        alu32_m_r::<OP>,
+        alu32_m_i::<OP>,
+        alu8_r_m::<OP>,
+        alu8_m_r::<OP>,
+        alu8_m_i::<OP>,
+    ]
+}
+
+/// ALU operations with one memory operand, 8 or 32 bits wide.
+fn specialize_alu_mem(op: &Op) -> Option<Handler> {
+    if op.op_count() != 2 || op.has_lock_prefix() {
+        return None;
+    }
+    let (k0, k1) = (op.op0_kind(), op.op1_kind());
+    let reg_of = |n: u32| op.op_register(n);
+    let idx = match (k0, k1) {
+        (OpKind::Register, OpKind::Memory) if reg_of(0).is_gpr32() => 0,
+        (OpKind::Memory, OpKind::Register) if reg_of(1).is_gpr32() => 1,
+        (OpKind::Memory, k) if is_imm(k) && op.memory_size().size() == 4 => 2,
+        (OpKind::Register, OpKind::Memory) if reg_of(0).is_gpr8() => 3,
+        (OpKind::Memory, OpKind::Register) if reg_of(1).is_gpr8() => 4,
+        (OpKind::Memory, k) if is_imm(k) && op.memory_size().size() == 1 => 5,
+        _ => return None,
+    };
+    let set = match op.mnemonic() {
+        Mnemonic::Add => alu_mem_set::<ADD>(),
+        Mnemonic::Or => alu_mem_set::<OR>(),
+        Mnemonic::Adc => alu_mem_set::<ADC>(),
+        Mnemonic::Sbb => alu_mem_set::<SBB>(),
+        Mnemonic::And => alu_mem_set::<AND>(),
+        Mnemonic::Sub => alu_mem_set::<SUB>(),
+        Mnemonic::Xor => alu_mem_set::<XOR>(),
+        Mnemonic::Cmp => alu_mem_set::<CMP>(),
+        Mnemonic::Test => alu_mem_set::<TEST>(),
+        _ => return None,
+    };
+    Some(set[idx])
+}
+
+/// SHL/SHR/SAR of a 32-bit register by imm8, 1 or CL (`KIND`: 0 SHL, 1 SHR, 2 SAR; `CL`:
+/// the count is in CL, else in `imm`). 32-bit operands exist from the 386 on, so the count
+/// is always masked to 5 bits; a zero count changes nothing, flags included.
+fn shift32<const KIND: u8, const CL: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    let c = if CL { cpu.gpr[ECX] } else { op.imm } & 31;
+    if c == 0 {
+        return Ok(());
+    }
+    let d = op.r0 as usize;
+    let v = cpu.gpr[d];
+    let (r, cf, of) = match KIND {
+        0 => {
+            let r = v << c;
+            let cf = (v >> (32 - c)) & 1 != 0;
+            (r, cf, (r >> 31 != 0) != cf)
+        }
+        1 => {
+            let r = v >> c;
+            // The top two result bits differ (for a count of 1: the original sign).
+            (r, (v >> (c - 1)) & 1 != 0, (r >> 31) ^ ((r >> 30) & 1) != 0)
+        }
+        _ => {
+            let r = ((v as i32) >> c) as u32;
+            (r, ((v as i32) >> (c - 1)) & 1 != 0, false)
+        }
+    };
+    cpu.gpr[d] = r;
+    cpu.set_lazy_carry(FlagOp::Shift, MASK32, 0, of as u32, r, cf);
+    Ok(())
+}
+
+fn specialize_shift(op: &Op) -> Option<Handler> {
+    if op.op0_kind() != OpKind::Register {
+        return None;
+    }
+    Some(match op.code() {
+        Code::Shl_rm32_imm8 | Code::Shl_rm32_1 => shift32::<0, false>,
+        Code::Shr_rm32_imm8 | Code::Shr_rm32_1 => shift32::<1, false>,
+        Code::Sar_rm32_imm8 | Code::Sar_rm32_1 => shift32::<2, false>,
+        Code::Shl_rm32_CL => shift32::<0, true>,
+        Code::Shr_rm32_CL => shift32::<1, true>,
+        Code::Sar_rm32_CL => shift32::<2, true>,
+        _ => return None,
+    })
+}
+
 /// Plain loads and stores with a memory operand.
 fn specialize_mem(op: &Op) -> Option<Handler> {
     if op.has_lock_prefix() {
@@ -159,6 +361,32 @@ fn specialize_mem(op: &Op) -> Option<Handler> {
         Code::Mov_r32_rm32 if m1 => mov_r32_m32,
         _ => return None,
     })
+}
+
+/// ALU operations and MOV between 8-bit registers or with an immediate.
+fn specialize_reg8(op: &Op) -> Option<Handler> {
+    if op.op_count() != 2 {
+        return None;
+    }
+    let k1 = op.op1_kind();
+    let imm = is_imm(k1);
+    if !imm && !(k1 == OpKind::Register && op.op1_register().is_gpr8()) {
+        return None;
+    }
+    let [rr, ri]: [Handler; 2] = match op.mnemonic() {
+        Mnemonic::Add => [alu8_rr::<ADD>, alu8_ri::<ADD>],
+        Mnemonic::Or => [alu8_rr::<OR>, alu8_ri::<OR>],
+        Mnemonic::Adc => [alu8_rr::<ADC>, alu8_ri::<ADC>],
+        Mnemonic::Sbb => [alu8_rr::<SBB>, alu8_ri::<SBB>],
+        Mnemonic::And => [alu8_rr::<AND>, alu8_ri::<AND>],
+        Mnemonic::Sub => [alu8_rr::<SUB>, alu8_ri::<SUB>],
+        Mnemonic::Xor => [alu8_rr::<XOR>, alu8_ri::<XOR>],
+        Mnemonic::Cmp => [alu8_rr::<CMP>, alu8_ri::<CMP>],
+        Mnemonic::Test => [alu8_rr::<TEST>, alu8_ri::<TEST>],
+        Mnemonic::Mov => [mov8_rr, mov8_ri],
+        _ => return None,
+    };
+    Some(if imm { ri } else { rr })
 }
 
 /// Handlers for one ALU operation: [16-bit r,r; 16-bit r,imm; 32-bit r,r; 32-bit r,imm].
@@ -191,7 +419,10 @@ pub fn specialize(op: &Op) -> Option<Handler> {
         ];
         return Some(JCC[op.r0 as usize & 15]);
     }
-    if let Some(h) = specialize_mem(op) {
+    if let Some(h) = specialize_mem(op)
+        .or_else(|| specialize_alu_mem(op))
+        .or_else(|| specialize_shift(op))
+    {
         return Some(h);
     }
     if op.op_count() != 2 && !matches!(op.mnemonic(), Mnemonic::Inc | Mnemonic::Dec) {
@@ -201,6 +432,9 @@ pub fn specialize(op: &Op) -> Option<Handler> {
         return None;
     }
     let r0 = op.op0_register();
+    if r0.is_gpr8() {
+        return specialize_reg8(op);
+    }
     let size32 = r0.is_gpr32();
     if !(size32 || r0.is_gpr16()) {
         return None;

@@ -7,6 +7,7 @@ pub mod bcd;
 pub mod bit;
 pub mod control;
 pub mod fast;
+pub mod fast_flow;
 pub mod fpu;
 pub mod fpu_ctl;
 pub mod fpu_stub;
@@ -124,19 +125,22 @@ impl Op {
             imm,
             mem: MemForm::of(&instr, addr32),
         };
+        let near_target = || match instr.op0_kind() {
+            OpKind::NearBranch16 => instr.near_branch_target() as u32 & 0xFFFF,
+            _ => instr.near_branch_target() as u32,
+        };
         if instr.is_jcc_short_or_near() {
             // Condition number and target, for the specialised Jcc handler.
             op.r0 = instr.condition_code() as u8 - 1;
-            op.imm = match instr.op0_kind() {
-                OpKind::NearBranch16 => instr.near_branch_target() as u32 & 0xFFFF,
-                _ => instr.near_branch_target() as u32,
-            };
+            op.imm = near_target();
+        } else if instr.is_jmp_short_or_near() || instr.is_call_near() {
+            op.imm = near_target();
         }
         // Only the ordinary handler of a Code is replaced: #UD for a model that lacks the
         // instruction, and the 8086's own handlers, stay as they are.
         let ordinary = table()[op.code() as usize] as usize == handler as usize;
         if ordinary {
-            if let Some(fast) = fast::specialize(&op) {
+            if let Some(fast) = fast::specialize(&op).or_else(|| fast_flow::specialize(&op)) {
                 op.handler = fast;
             }
         }
@@ -260,3 +264,5 @@ mod tests_core;
 mod tests_families;
 #[cfg(test)]
 mod tests_fpu;
+#[cfg(test)]
+mod tests_specialized;

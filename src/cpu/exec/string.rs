@@ -8,7 +8,6 @@
 use iced_x86::{Code, Mnemonic};
 
 use super::io::check_io_permission;
-use super::operand::seg_of;
 use super::{set, Op, Table};
 use crate::cpu::exception::{Exception, Exec};
 use crate::cpu::flags::{FlagOp, MASK16, MASK32, MASK8};
@@ -244,12 +243,28 @@ fn commit(cpu: &mut Cpu, r: &Regs, amask: u32, rep: bool) {
     }
 }
 
-fn string_op<const SIZE: u32>(cpu: &mut Cpu, op: &Op, kind: Kind) -> Exec {
+/// The operation of a string handler, as a const parameter (see `KINDS`).
+const KINDS: [Kind; 7] = [
+    Kind::Movs,
+    Kind::Cmps,
+    Kind::Scas,
+    Kind::Lods,
+    Kind::Stos,
+    Kind::Ins,
+    Kind::Outs,
+];
+
+/// One handler per operation and size, each with its own copy of this code (the kind and
+/// size are constants in it).
+#[inline(always)]
+fn string_op<const SIZE: u32, const KIND: usize>(cpu: &mut Cpu, op: &Op) -> Exec {
+    let kind = KINDS[KIND];
     if matches!(kind, Kind::Ins | Kind::Outs) {
         check_io_permission(cpu, cpu.gpr[EDX] as u16, SIZE)?;
     }
     let amask = if op.addr32 { u32::MAX } else { 0xFFFF };
-    let src = seg_of(op.memory_segment());
+    // The source segment (DS or the override), precomputed at decode.
+    let src = op.mem.seg;
     let delta = if cpu.df() {
         0u32.wrapping_sub(SIZE)
     } else {
@@ -313,14 +328,15 @@ fn handler(code: Code) -> Option<super::Handler> {
     let m = code.mnemonic();
     macro_rules! pick {
         ($kind:expr) => {{
+            const K: usize = $kind as usize;
             fn h1(cpu: &mut Cpu, op: &Op) -> Exec {
-                string_op::<1>(cpu, op, $kind)
+                string_op::<1, K>(cpu, op)
             }
             fn h2(cpu: &mut Cpu, op: &Op) -> Exec {
-                string_op::<2>(cpu, op, $kind)
+                string_op::<2, K>(cpu, op)
             }
             fn h4(cpu: &mut Cpu, op: &Op) -> Exec {
-                string_op::<4>(cpu, op, $kind)
+                string_op::<4, K>(cpu, op)
             }
             [h1 as super::Handler, h2, h4]
         }};

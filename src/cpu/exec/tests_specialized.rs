@@ -1,0 +1,198 @@
+//! Every specialised handler against the generic handler of the same instruction: both run
+//! from the same random state (registers, flags including a pending lazy record, memory)
+//! and must leave identical registers, materialised EFLAGS, next EIP, result and memory.
+
+use iced_x86::code_asm::*;
+use iced_x86::{Decoder, DecoderOptions};
+
+use super::{table, Op};
+use crate::cpu::flags::{FlagOp, MASK32};
+use crate::cpu::state::{ESP, STATUS_FLAGS};
+use crate::cpu::{Cpu, CpuModel};
+
+const CODE: u64 = 0x1000;
+const DATA: u32 = 0x4000;
+
+/// xorshift64*: a fixed sequence, so a failure repeats.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u32 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as u32
+    }
+
+    /// Values that reach the edges of shifts and carries more often than uniform ones.
+    fn value(&mut self) -> u32 {
+        match self.next() % 6 {
+            0 => 0,
+            1 => 0xFFFF_FFFF,
+            2 => 0x8000_0000 | (self.next() & 0xFF),
+            3 => self.next() & 0xFF,
+            _ => self.next(),
+        }
+    }
+}
+
+fn instrs(bitness: u32, build: impl FnOnce(&mut CodeAssembler)) -> Vec<iced_x86::Instruction> {
+    let mut a = CodeAssembler::new(bitness).unwrap();
+    build(&mut a);
+    let bytes = a.assemble(CODE).unwrap();
+    let mut d = Decoder::with_ip(bitness, &bytes, CODE, DecoderOptions::NONE);
+    let mut out = Vec::new();
+    while d.can_decode() {
+        out.push(d.decode());
+    }
+    out
+}
+
+/// A P6 in the state `rng` gives: 32-bit flat (or 16-bit real) segments, random registers
+/// except the base register EBX and the stack, which point into RAM.
+fn state(rng: &mut Rng, bitness: u32) -> Cpu {
+    let mut cpu = Cpu::new(CpuModel::P6, 1 << 20);
+    if bitness == 32 {
+        cpu.set_flat32();
+    }
+    for r in 0..8 {
+        cpu.gpr[r] = rng.value();
+    }
+    cpu.gpr[3] = DATA + (rng.next() & 0xFF);
+    cpu.gpr[ESP] = 0x8000 + (rng.next() & 0x3F);
+    for k in 0..0x400u32 {
+        cpu.mem.write_u8(DATA + k, rng.next() as u8);
+        cpu.mem.write_u8(0x7F80 + k % 0x100, rng.next() as u8);
+    }
+    cpu.load_eflags_raw(rng.next() & STATUS_FLAGS | 2);
+    if rng.next() & 1 != 0 {
+        // A pending lazy record, so CF/OF reads go through it.
+        let (a, b) = (rng.value(), rng.value());
+        cpu.set_lazy(FlagOp::Sub, MASK32, a, b, a.wrapping_sub(b));
+    }
+    cpu
+}
+
+fn run(cpu: &mut Cpu, op: &Op) -> String {
+    cpu.next_eip = op.next_eip;
+    let r = (op.handler)(cpu, op);
+    let mut mem = 0u64;
+    for k in 0..0x400u32 {
+        mem = mem.rotate_left(5) ^ cpu.mem.read_u8(DATA + k) as u64;
+        mem = mem.rotate_left(5) ^ cpu.mem.read_u8(0x7F80 + k % 0x100) as u64;
+    }
+    format!(
+        "{r:?} gpr={:08x?} eflags={:08x} next={:x} mem={mem:x}",
+        cpu.gpr,
+        cpu.eflags(),
+        cpu.next_eip
+    )
+}
+
+fn check(bitness: u32, build: impl FnOnce(&mut CodeAssembler)) {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for instr in instrs(bitness, build) {
+        let generic = table()[instr.code() as usize];
+        let fast = Op::new(instr, generic, instr.next_ip() as u32, bitness == 32);
+        assert!(
+            fast.handler as usize != generic as usize,
+            "{instr} has no specialised handler"
+        );
+        let mut slow = fast.clone();
+        slow.handler = generic;
+        for case in 0..300 {
+            let seed = rng.next() as u64 | 1;
+            let a = run(&mut state(&mut Rng(seed), bitness), &fast);
+            let b = run(&mut state(&mut Rng(seed), bitness), &slow);
+            assert_eq!(a, b, "{instr}, case {case}: specialised vs generic");
+        }
+    }
+}
+
+#[test]
+fn shifts_of_32_bit_registers() {
+    check(32, |a| {
+        for c in [0u32, 1, 5, 31, 32, 33] {
+            a.shl(eax, c).unwrap();
+            a.shr(edx, c).unwrap();
+            a.sar(esi, c).unwrap();
+        }
+        a.shl(ebx, cl).unwrap();
+        a.shr(eax, cl).unwrap();
+        a.sar(edi, cl).unwrap();
+    });
+}
+
+#[test]
+fn alu_with_memory_operands() {
+    check(32, |a| {
+        let m = dword_ptr(ebx + 8);
+        let b = byte_ptr(ebx + 3);
+        a.add(eax, m).unwrap();
+        a.or(m, ecx).unwrap();
+        a.adc(m, 0x1234_5678).unwrap();
+        a.sbb(edx, m).unwrap();
+        a.and(m, -3).unwrap();
+        a.sub(m, esi).unwrap();
+        a.xor(edi, m).unwrap();
+        a.cmp(m, eax).unwrap();
+        a.test(m, ebp).unwrap();
+        a.cmp(m, 7).unwrap();
+        a.add(al, b).unwrap();
+        a.sub(b, ah).unwrap();
+        a.adc(b, bl).unwrap();
+        a.sbb(ch, b).unwrap();
+        a.cmp(b, 0x80).unwrap();
+        a.xor(b, 0x55).unwrap();
+        a.test(b, dh).unwrap();
+        a.and(dl, b).unwrap();
+    });
+}
+
+#[test]
+fn alu_and_mov_on_8_bit_registers() {
+    check(32, |a| {
+        a.add(al, bl).unwrap();
+        a.or(ah, cl).unwrap();
+        a.adc(dh, 0x7F).unwrap();
+        a.sbb(bl, ah).unwrap();
+        a.and(ch, 0x0F).unwrap();
+        a.sub(dl, dh).unwrap();
+        a.xor(bh, bh).unwrap();
+        a.cmp(al, 0).unwrap();
+        a.test(cl, 0x80).unwrap();
+        a.test(ah, bl).unwrap();
+        a.mov(al, ch).unwrap();
+        a.mov(bh, 0x12).unwrap();
+    });
+}
+
+#[test]
+fn stack_and_near_branches_32() {
+    check(32, |a| {
+        a.push(eax).unwrap();
+        a.push(esp).unwrap();
+        a.pop(ecx).unwrap();
+        a.pop(esp).unwrap();
+        a.push(ax).unwrap();
+        a.pop(sp).unwrap();
+        a.call(0x1234).unwrap();
+        a.ret().unwrap();
+        a.ret_1(12).unwrap();
+        a.jmp(0x2000).unwrap();
+    });
+}
+
+#[test]
+fn stack_and_near_branches_16() {
+    check(16, |a| {
+        a.push(bx).unwrap();
+        a.push(sp).unwrap();
+        a.pop(di).unwrap();
+        a.pop(sp).unwrap();
+        a.call(0x1234).unwrap();
+        a.ret().unwrap();
+        a.ret_1(6).unwrap();
+        a.jmp(0x1100).unwrap();
+    });
+}
