@@ -438,6 +438,11 @@ fn ends_block(i: &Instruction) -> bool {
     if i.flow_control() != FlowControl::Next {
         return true;
     }
+    if i.has_rep_prefix() || i.has_repne_prefix() {
+        // A long REP string instruction runs again (EIP stays on it) after a chunk of
+        // iterations: nothing after it in the block may run before it has finished.
+        return true;
+    }
     match i.mnemonic() {
         Sti | Cli | Popf | Popfd | Hlt | Lss | Lmsw | Clts | Lgdt | Lidt | Lldt | Ltr | Invlpg
         | Wrmsr | Out | Outsb | Outsw | Outsd | Wait | Rsm | Loadall | Sysenter | Sysexit => true,

@@ -306,31 +306,41 @@ impl Cpu {
         // mode change.
         let mut check_key = true;
         loop {
-            if self.stop.is_some() {
-                return self.stop.take().unwrap_or(Stop::Budget);
-            }
-            if self.halted {
-                return Stop::Halted;
-            }
             if self.icount.saturating_add(fetch_faults) >= end {
-                return Stop::Budget;
-            }
-            if self.eflags & (Flags::TF.bits() | Flags::RF.bits()) != 0 || self.debug_active {
-                // Single-step, breakpoints or a resume flag to clear: one instruction at a
-                // time through the checking path.
-                let before = self.icount;
-                check_key = true;
-                let stop = self.run_single(cache);
-                if self.icount == before {
-                    fetch_faults += 1;
-                }
-                if stop != Stop::Budget {
+                if let Some(stop) = self.stop.take() {
                     return stop;
                 }
-                continue;
+                return if self.halted {
+                    Stop::Halted
+                } else {
+                    Stop::Budget
+                };
             }
-            self.inhibit_interrupts = false;
+            // A block that ends in a near branch or runs into the next one (`check_key`
+            // false) cannot have stopped or halted the CPU, set TF/RF, armed breakpoints or
+            // opened an interrupt shadow: the instructions that do all end blocks that do not
+            // keep the fetch context, and faults set `check_key` too.
             if check_key {
+                if let Some(stop) = self.stop.take() {
+                    return stop;
+                }
+                if self.halted {
+                    return Stop::Halted;
+                }
+                if self.eflags & (Flags::TF.bits() | Flags::RF.bits()) != 0 || self.debug_active {
+                    // Single-step, breakpoints or a resume flag to clear: one instruction at a
+                    // time through the checking path.
+                    let before = self.icount;
+                    let stop = self.run_single(cache);
+                    if self.icount == before {
+                        fetch_faults += 1;
+                    }
+                    if stop != Stop::Budget {
+                        return stop;
+                    }
+                    continue;
+                }
+                self.inhibit_interrupts = false;
                 self.refresh_fast_key();
                 let key = FetchKey {
                     cs: self.seg[Seg::Cs as usize],

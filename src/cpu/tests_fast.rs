@@ -198,3 +198,22 @@ fn decoded_instructions_stay_small() {
     // The decode cache's memory bound (MAX_OPS instructions) assumes this size.
     assert!(std::mem::size_of::<super::exec::Op>() <= 100);
 }
+
+#[test]
+fn rep_longer_than_one_handler_call_finishes_before_the_next_instruction() {
+    // REP STOSB of 0x20000 bytes takes several handler calls (each re-executes the
+    // instruction): the INC after it must run once, after the whole fill.
+    let code = assemble(32, |a| {
+        a.mov(edi, 0x2_0000u32).unwrap();
+        a.mov(ecx, 0x2_0000u32).unwrap();
+        a.mov(al, 0x5A).unwrap();
+        a.rep().stosb().unwrap();
+        a.inc(ebx).unwrap();
+    });
+    let mut cpu = load(CpuModel::P6, 32, &code);
+    cpu.gpr[3] = 0;
+    run_to_halt(&mut cpu);
+    assert_eq!(cpu.gpr[1], 0, "ECX counted down to zero");
+    assert_eq!(cpu.gpr[3], 1, "INC ran once");
+    assert_eq!(cpu.mem.read_u8(0x3_FFFF), 0x5A);
+}
