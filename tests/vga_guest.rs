@@ -7,6 +7,8 @@
 //! mode X test computes it from the VGA's memory layout (QEMU's chain-4 layout differs, so
 //! only its unchained rows are compared with QEMU).
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -100,21 +102,33 @@ fn text_mode_render_matches_cells_and_font() {
     let view = m.text_view().expect("text mode");
     assert_eq!((view.cols, view.rows), (80, 25));
     assert!(view.row_text(0).len() > 10, "the demo printed something");
+    let frame = check_text_render(&m, emu::bios::font::font_8x16(), 16, "text.png");
+    assert_eq!((frame.width, frame.height), (720, 400));
+}
+
+/// Renders the text screen and compares every pixel outside the cursor cell with the cells
+/// of the text view drawn in `font` (`height` lines, 9-dot cells); returns the frame.
+fn check_text_render(m: &Machine, font: &[u8], height: usize, png: &str) -> Frame {
+    let view = m.text_view().expect("text mode");
     let mut frame = Frame::default();
     m.render(&mut frame);
-    assert_eq!((frame.width, frame.height), (720, 400));
-    let font = emu::bios::font::font_8x16();
+    let (cols, rows) = (view.cols as usize, view.rows as usize);
+    assert_eq!(
+        (frame.width as usize, frame.height as usize),
+        (cols * 9, rows * height)
+    );
+    let width = cols * 9;
     let mut bad = 0;
-    for row in 0..25u16 {
-        for col in 0..80u16 {
-            if view.cursor == Some((col, row)) {
+    for row in 0..rows {
+        for col in 0..cols {
+            if view.cursor == Some((col as u16, row as u16)) {
                 continue; // the cursor blinks with virtual time
             }
-            let cell = view.cell(col, row);
+            let cell = view.cell(col as u16, row as u16);
             let (ch, attr) = (cell as u8 as usize, (cell >> 8) as u8);
             let (fg, bg) = (text_colour(attr & 15), text_colour((attr >> 4) & 7));
-            for y in 0..16 {
-                let bits = font[ch * 16 + y] as u32;
+            for y in 0..height {
+                let bits = font[ch * height + y] as u32;
                 let line_gfx = (0xC0..=0xDF).contains(&ch);
                 for x in 0..9u32 {
                     let on = if x < 8 {
@@ -123,16 +137,93 @@ fn text_mode_render_matches_cells_and_font() {
                         line_gfx && bits & 1 != 0
                     };
                     let want = if on { fg } else { bg };
-                    let px =
-                        frame.pixels[(row as usize * 16 + y) * 720 + col as usize * 9 + x as usize];
+                    let px = frame.pixels[(row * height + y) * width + col * 9 + x as usize];
                     bad += (px != want) as usize;
                 }
             }
         }
     }
-    assert_eq!(bad, 0);
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("text.png");
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(png);
     save_png(&frame, &out).unwrap();
+    assert_eq!(bad, 0, "{bad} pixels differ (ours: {})", out.display());
+    frame
+}
+
+/// 80x50 text (test-suites/vga/text50.asm): INT 10h AX=1111h/1114h/1112h set 28, 25 and 50
+/// rows in the BIOS data area with the cursor shape of the font; the BIOS's teletype scrolls
+/// the 50-row screen; the VGA shows 50 rows of 8-line cells (400 scan lines); the text view
+/// and `--print-screen` have 50 rows.
+#[test]
+fn text_80x50_after_int10_1112h() {
+    let m = run_guest("test-suites/vga/text50.asm");
+    let mut bda = [0u8; 24];
+    m.cpu.mem.read_bytes(0x500, &mut bda);
+    let entry = |i: usize| {
+        let b = &bda[i * 7..i * 7 + 7];
+        let w = |k: usize| u16::from_le_bytes([b[k], b[k + 1]]);
+        (b[0], w(1), w(3), w(5))
+    };
+    // (rows - 1, character height, page size, cursor shape)
+    // The same values as SeaBIOS gives in QEMU (page sizes rounded up to 2 KiB).
+    assert_eq!(entry(0), (27, 14, 0x1800, 0x0B0C), "AX=1111h");
+    assert_eq!(entry(1), (24, 16, 0x1000, 0x0D0E), "AX=1114h");
+    assert_eq!(entry(2), (49, 8, 0x2000, 0x0607), "AX=1112h");
+    assert_eq!(
+        (bda[21], u16::from_le_bytes([bda[22], bda[23]])),
+        (49, 8),
+        "AX=1130h: DL rows - 1, CX height"
+    );
+    let view = m.text_view().expect("text mode");
+    assert_eq!((view.cols, view.rows), (80, 50));
+    let text: Vec<String> = (0..50).map(|r| view.row_text(r)).collect();
+    let mut want = vec![String::new(); 50];
+    want[0] = "SECOND".into();
+    want[30] = "          DIRECT".into();
+    want[48] = "LINE A".into();
+    want[49] = "ROW 49: 80x50".into();
+    assert_eq!(text, want);
+    assert_eq!(view.cell(10, 30), 0x1E00 | b'D' as u16);
+    assert_eq!(view.cursor, Some((13, 49)));
+    let frame = check_text_render(&m, emu::bios::font::font_8x8(), 8, "text50.png");
+    assert_eq!((frame.width, frame.height), (720, 400));
+    // The cursor: scan lines 6 and 7 of its cell are foreground while it is on; the cell is
+    // blank otherwise.
+    let cursor_rows: Vec<bool> = (0..8)
+        .map(|y| frame.pixels[(49 * 8 + y) * 720 + 13 * 9] == text_colour(7))
+        .collect();
+    assert!(
+        cursor_rows == [false; 8]
+            || cursor_rows == [false, false, false, false, false, false, true, true],
+        "{cursor_rows:?}"
+    );
+
+    // `emu boot --print-screen` prints the 50 rows (once this machine has let go of the
+    // image's lock).
+    drop(m);
+    let img = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-suites_vga_text50.asm.img");
+    let out = common::emu()
+        .args([
+            "boot",
+            "--display",
+            "none",
+            "--print-screen",
+            "--max-instructions",
+            "20000000",
+        ])
+        .arg(&img)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        50,
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(lines[49], "ROW 49: 80x50");
+    assert_eq!(lines[48], "LINE A");
 }
 
 #[test]
