@@ -254,7 +254,7 @@ fn mode_x_unchained_matches_the_vga_memory_layout() {
         match y {
             0..=99 => {
                 let o = y * 80 + x / 4;
-                if o % 4 == 0 {
+                if o.is_multiple_of(4) {
                     chained(o + (x & 3))
                 } else {
                     0

@@ -103,7 +103,12 @@ pub fn set_char_height(cpu: &mut Cpu, height: u8) {
     wr16(cpu, 0x40, 0x85, height as u16);
     // Page size: the screen's bytes rounded up to 2 KiB (SeaBIOS does the same; 80x25 is
     // 1000h as after the mode set).
-    wr16(cpu, 0x40, 0x4C, (rows * columns(cpu) * 2).next_multiple_of(0x800));
+    wr16(
+        cpu,
+        0x40,
+        0x4C,
+        (rows * columns(cpu) * 2).next_multiple_of(0x800),
+    );
     let shape = if height <= 8 {
         0x0607
     } else {

@@ -507,7 +507,7 @@ impl Channel {
                 0 => self.abort(),
                 m => self.start_write(count, m),
             },
-            0x40 | 0x41 | 0x42 => match self.start_lba() {
+            0x40..=0x42 => match self.start_lba() {
                 Some(lba) if lba + count as u64 <= self.disk_sectors() => {
                     self.set_address(lba + count as u64 - 1);
                     self.set_count(0);
