@@ -97,14 +97,29 @@ fn ata_pio_reads_and_writes_match_int13() {
             "absent slave reads status 0, empty secondary channel reads FFh (or 00h)",
             "SRST: device 0 selected, signature 1/1/0/0, DRDY",
             "INT 41h table heads/sectors match INT 13h AH=08h; CMOS 12h F0h, 19h 47",
+            "IDENTIFY: 48-bit feature set (words 83/86 bit 10), words 100-103 = INT 13h AH=48h",
+            "HOB: the register pairs read back the previous bytes; a register write clears HOB",
+            "WRITE SECTORS EXT (2 sectors) read back by READ SECTORS EXT and INT 13h AH=42h",
+            "WRITE MULTIPLE EXT (6 sectors, blocks of 4) read back by READ MULTIPLE EXT and INT 13h",
+            "READ SECTORS EXT count 0 (65536) 300 sectors before the end: 300 sectors, then ERR",
+            "READ SECTORS EXT at LBA 1_0000_0000h (past the end): ERR with IDNF (QEMU: ABRT), no DRQ",
         ],
     );
-    // The sector written through ATA reached the file; nothing else changed.
+    // The sectors written through ATA reached the file; nothing else changed.
     let after = std::fs::read(&hd).unwrap();
+    let mut want = before.clone();
     let pattern: Vec<u8> = (0..512u32).map(|i| (i * 7 + 3) as u8).collect();
-    assert_eq!(&after[100 * 512..101 * 512], &pattern[..]);
-    assert_eq!(after[..100 * 512], before[..100 * 512]);
-    assert_eq!(after[101 * 512..], before[101 * 512..]);
+    want[100 * 512..101 * 512].copy_from_slice(&pattern);
+    // The EXT writes: little-endian words (byte offset XOR key).
+    for (lba, sectors, key) in [(3000, 2, 0x3CC3u16), (3100, 6, 0xA55A)] {
+        let words = (0..sectors * 256u16).flat_map(|w| ((w * 2) ^ key).to_le_bytes());
+        want[lba * 512..(lba + sectors as usize) * 512].copy_from_slice(&words.collect::<Vec<_>>());
+    }
+    assert!(after == want, "the image differs from the expected writes");
+    assert_ne!(
+        after[3000 * 512..3001 * 512],
+        before[3000 * 512..3001 * 512]
+    );
     let _ = std::fs::remove_file(fd);
     let _ = std::fs::remove_file(hd);
 }

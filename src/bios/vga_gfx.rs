@@ -16,7 +16,10 @@ pub fn get_pixel(vga: &Vga, p: &ModeParams, x: u32, y: u32) -> u8 {
         return 0;
     }
     match p.kind {
-        Kind::Linear8 => vga.vram[(y * 320 + x) as usize],
+        Kind::Linear8 => {
+            let a = (y * 320 + x) as usize;
+            vga.plane(a & 3, a & !3)
+        }
         Kind::Planar => {
             let off = (y * p.width as u32 / 8 + x / 8) as usize;
             let bit = 7 - (x & 7);
@@ -43,7 +46,11 @@ pub fn put_pixel(vga: &mut Vga, p: &ModeParams, x: u32, y: u32, color: u8) {
     let old = get_pixel(vga, p, x, y);
     let c = if xor { old ^ (color & 0x7F) } else { color };
     match p.kind {
-        Kind::Linear8 => vga.vram[(y * 320 + x) as usize] = c,
+        Kind::Linear8 => {
+            // Chain-4: plane a & 3, offset a & !3 (as the VGA stores CPU writes).
+            let a = (y * 320 + x) as usize;
+            vga.set_plane(a & 3, a & !3, c);
+        }
         Kind::Planar => {
             let off = (y * p.width as u32 / 8 + x / 8) as usize;
             let bit = 1u8 << (7 - (x & 7));

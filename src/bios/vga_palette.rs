@@ -145,6 +145,9 @@ pub fn int10_11(cpu: &mut Cpu) {
                 first,
                 count,
             );
+            if al(cpu) == 0x10 && height > 0 {
+                super::video::set_char_height(cpu, height as u8);
+            }
         }
         0x01 | 0x11 | 0x02 | 0x12 | 0x04 | 0x14 => {
             let (font, h) = match al(cpu) & 0x0F {
@@ -153,6 +156,10 @@ pub fn int10_11(cpu: &mut Cpu) {
                 _ => (crate::bios::font::font_8x16(), 16),
             };
             crate::bios::vga_modes::load_font(&mut vga::lock(&shared), font, h, block, 0, 256);
+            // AL=11h/12h/14h also program the screen for the font: 28, 50 or 25 rows.
+            if al(cpu) & 0x10 != 0 {
+                super::video::set_char_height(cpu, h as u8);
+            }
         }
         0x03 => vga::lock(&shared).seq[3] = bx(cpu) as u8,
         0x30 => {

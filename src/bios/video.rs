@@ -80,6 +80,44 @@ fn sync_crtc(cpu: &Cpu) {
     v.crtc[0x0B] = shape as u8 & 0x1F;
 }
 
+/// Makes the text screen use `height`-line characters (INT 10h AX=1110h-1114h with a font
+/// loaded): CRTC maximum scan line, as many rows as the vertical display end holds (400
+/// lines: 50 of 8, 28 of 14, 25 of 16), the BDA rows, character height and page size, and
+/// the cursor shape (lines 6-7 for 8-line characters, else the third- and second-last
+/// line). Nothing happens in graphics modes.
+pub fn set_char_height(cpu: &mut Cpu, height: u8) {
+    let height = height.clamp(1, 32);
+    if graphics(cpu).is_some() || vga_modes::params(rd8(cpu, 0x40, 0x49)).is_none() {
+        return;
+    }
+    let Some(shared) = cpu.mem.vga().cloned() else {
+        return;
+    };
+    let lines = {
+        let mut v = vga::lock(&shared);
+        v.crtc[0x09] = (v.crtc[0x09] & 0xE0) | (height - 1);
+        v.display_lines() as u16
+    };
+    let rows = (lines / height as u16).clamp(1, 60);
+    wr8(cpu, 0x40, 0x84, (rows - 1) as u8);
+    wr16(cpu, 0x40, 0x85, height as u16);
+    // Page size: the screen's bytes rounded up to 2 KiB (SeaBIOS does the same; 80x25 is
+    // 1000h as after the mode set).
+    wr16(
+        cpu,
+        0x40,
+        0x4C,
+        (rows * columns(cpu) * 2).next_multiple_of(0x800),
+    );
+    let shape = if height <= 8 {
+        0x0607
+    } else {
+        ((height as u16 - 3) << 8) | (height as u16 - 2)
+    };
+    wr16(cpu, 0x40, 0x60, shape);
+    sync_crtc(cpu);
+}
+
 fn cell_offset(cpu: &Cpu, page: u8, row: u16, col: u16) -> u16 {
     page_offset(cpu, page).wrapping_add(
         row.wrapping_mul(columns(cpu))

@@ -1,9 +1,10 @@
 //! ATA (IDE) channels with PIO hard disks: the task file, status/alternate status, device
 //! control (nIEN, SRST), device selection with the no-device rules, and the commands a PC
-//! guest's disk driver uses — IDENTIFY DEVICE, READ/WRITE SECTORS and MULTIPLE (LBA28 and
-//! CHS), SET MULTIPLE MODE, READ VERIFY, SET FEATURES, INITIALIZE DEVICE PARAMETERS, FLUSH
-//! CACHE, power-mode commands, EXECUTE DEVICE DIAGNOSTIC. Commands finish at once (the
-//! device is never seen busy); writes go straight to the image file. No DMA.
+//! guest's disk driver uses — IDENTIFY DEVICE, READ/WRITE SECTORS and MULTIPLE (LBA28, CHS
+//! and, through the EXT commands, LBA48 with the HOB register pairs), SET MULTIPLE MODE,
+//! READ VERIFY, SET FEATURES, INITIALIZE DEVICE PARAMETERS, FLUSH CACHE, power-mode
+//! commands, EXECUTE DEVICE DIAGNOSTIC. Commands finish at once (the device is never seen
+//! busy); writes go straight to the image file. No DMA: READ/WRITE DMA (EXT) abort.
 //!
 //! A channel owns its `Disk`s; the BIOS reaches them through the bus for INT 13h, so both
 //! paths see the same image.
@@ -24,11 +25,20 @@ pub const ER_UNC: u8 = 0x40;
 /// Device control register bits (port 0x3F6/0x376).
 const CTL_NIEN: u8 = 0x02;
 const CTL_SRST: u8 = 0x04;
+/// High order byte: reads of the register pairs return the previously written byte.
+const CTL_HOB: u8 = 0x80;
+
+/// Sectors an LBA48 command can address (words 100-103 of IDENTIFY stop there).
+const LBA48_LIMIT: u64 = 1 << 48;
 
 /// The largest READ/WRITE MULTIPLE block we offer (IDENTIFY word 47).
 const MAX_MULTIPLE: u32 = 16;
 
-/// The task-file registers, in port order (base+1 .. base+6 when written).
+/// The task-file registers, in port order (base+1 .. base+6 when written). Features,
+/// sector count and the three LBA registers are pairs for the 48-bit commands: a write
+/// moves the current byte to the `hob_` (previous) one; the EXT commands take the high
+/// halves of the count and the address from there, and a read with device control HOB set
+/// returns them.
 #[derive(Clone, Copy, Debug, Default)]
 struct TaskFile {
     features: u8,
@@ -37,6 +47,11 @@ struct TaskFile {
     cyl_lo: u8,
     cyl_hi: u8,
     device: u8,
+    hob_features: u8,
+    hob_count: u8,
+    hob_sector: u8,
+    hob_cyl_lo: u8,
+    hob_cyl_hi: u8,
 }
 
 /// A hard disk on a channel, with the per-device state the commands change.
@@ -122,11 +137,17 @@ impl AtaDrive {
         w[68] = 120;
         w[80] = 0x007E; // ATA-1 .. ATA-6
         w[82] = 0x4000; // NOP
-        w[83] = 0x5000; // FLUSH CACHE
+                        // Supported and enabled: FLUSH CACHE EXT (bit 13), FLUSH CACHE (12), 48-bit
+                        // addressing (10).
+        w[83] = 0x7400;
         w[84] = 0x4000;
         w[85] = 0x4000;
-        w[86] = 0x1000;
+        w[86] = 0x3400;
         w[87] = 0x4000;
+        let lba48 = self.disk.sectors.min(LBA48_LIMIT);
+        for (i, word) in w[100..104].iter_mut().enumerate() {
+            *word = (lba48 >> (16 * i)) as u16;
+        }
         let mut out = [0u8; SECTOR];
         for (i, v) in w.iter().enumerate() {
             out[2 * i..2 * i + 2].copy_from_slice(&v.to_le_bytes());
@@ -184,6 +205,9 @@ pub struct Channel {
     buffer: Vec<u8>,
     pos: usize,
     transfer: Transfer,
+    /// The command being run is a 48-bit one (EXT): its count and address use the HOB
+    /// bytes, and the task file is updated in that form.
+    lba48: bool,
     irq_pending: bool,
     /// Set when the channel raised its interrupt; the bus takes it to end the CPU's slice
     /// so the interrupt is delivered promptly.
@@ -199,6 +223,7 @@ impl Default for Channel {
             buffer: Vec::new(),
             pos: 0,
             transfer: Transfer::None,
+            lba48: false,
             irq_pending: false,
             raised: false,
         }
@@ -246,9 +271,14 @@ impl Channel {
             return 0xFF; // nothing drives the bus
         }
         let r = &self.regs;
+        let hob = self.control & CTL_HOB != 0;
         match reg {
             0 => self.read_data(1) as u8,
             1 => self.drives[self.selected()].as_ref().map_or(0, |d| d.error),
+            2 if hob => r.hob_count,
+            3 if hob => r.hob_sector,
+            4 if hob => r.hob_cyl_lo,
+            5 if hob => r.hob_cyl_hi,
             2 => r.count,
             3 => r.sector,
             4 => r.cyl_lo,
@@ -271,20 +301,30 @@ impl Channel {
     }
 
     pub fn write(&mut self, reg: u16, v: u8) {
+        if reg != 0 {
+            // A write to any command block register clears HOB.
+            self.control &= !CTL_HOB;
+        }
         let r = &mut self.regs;
+        // The pairs: the byte written becomes current, the current one previous.
+        let push = |cur: &mut u8, prev: &mut u8| {
+            *prev = *cur;
+            *cur = v;
+        };
         match reg {
             0 => self.write_data(1, v as u32),
-            1 => r.features = v,
-            2 => r.count = v,
-            3 => r.sector = v,
-            4 => r.cyl_lo = v,
-            5 => r.cyl_hi = v,
+            1 => push(&mut r.features, &mut r.hob_features),
+            2 => push(&mut r.count, &mut r.hob_count),
+            3 => push(&mut r.sector, &mut r.hob_sector),
+            4 => push(&mut r.cyl_lo, &mut r.hob_cyl_lo),
+            5 => push(&mut r.cyl_hi, &mut r.hob_cyl_hi),
             6 => r.device = v,
             _ => self.command(v),
         }
     }
 
-    /// The device control register: nIEN, and SRST (the reset happens as SRST goes low).
+    /// The device control register: nIEN, SRST (the reset happens as SRST goes low) and
+    /// HOB.
     pub fn write_control(&mut self, v: u8) {
         let was_reset = self.control & CTL_SRST != 0;
         self.control = v;
@@ -300,6 +340,7 @@ impl Channel {
         self.buffer.clear();
         self.pos = 0;
         self.irq_pending = false;
+        self.lba48 = false;
         self.regs = TaskFile {
             count: 1,
             sector: 1,
@@ -326,18 +367,45 @@ impl Channel {
         }
     }
 
+    /// The command's sector count: 0 means 256, or 65536 for a 48-bit command.
     fn sector_count(&self) -> u32 {
-        match self.regs.count {
-            0 => 256,
-            n => n as u32,
+        if self.lba48 {
+            match (self.regs.hob_count as u32) << 8 | self.regs.count as u32 {
+                0 => 65536,
+                n => n,
+            }
+        } else {
+            match self.regs.count {
+                0 => 256,
+                n => n as u32,
+            }
         }
     }
 
-    /// The command's starting sector from the task file (LBA28 or CHS), None when a CHS
-    /// address lies outside the current translation.
+    /// Puts a remaining sector count back into the task file.
+    fn set_count(&mut self, n: u32) {
+        self.regs.count = n as u8;
+        if self.lba48 {
+            self.regs.hob_count = (n >> 8) as u8;
+        }
+    }
+
+    /// The command's starting sector from the task file (LBA48, LBA28 or CHS), None when a
+    /// CHS address lies outside the current translation.
     fn start_lba(&mut self) -> Option<u64> {
         let r = self.regs;
         let d = self.drives[self.selected()].as_ref()?;
+        if self.lba48 {
+            let bytes = [
+                r.sector,
+                r.cyl_lo,
+                r.cyl_hi,
+                r.hob_sector,
+                r.hob_cyl_lo,
+                r.hob_cyl_hi,
+            ];
+            return Some(bytes.iter().rev().fold(0u64, |a, &b| a << 8 | b as u64));
+        }
         if r.device & 0x40 != 0 {
             return Some(
                 ((r.device & 0x0F) as u64) << 24
@@ -363,7 +431,14 @@ impl Channel {
             None => return,
         };
         let r = &mut self.regs;
-        if r.device & 0x40 != 0 {
+        if self.lba48 {
+            r.sector = lba as u8;
+            r.cyl_lo = (lba >> 8) as u8;
+            r.cyl_hi = (lba >> 16) as u8;
+            r.hob_sector = (lba >> 24) as u8;
+            r.hob_cyl_lo = (lba >> 32) as u8;
+            r.hob_cyl_hi = (lba >> 40) as u8;
+        } else if r.device & 0x40 != 0 {
             r.sector = lba as u8;
             r.cyl_lo = (lba >> 8) as u8;
             r.cyl_hi = (lba >> 16) as u8;
@@ -397,6 +472,9 @@ impl Channel {
             return;
         }
         self.irq_pending = false;
+        // The 48-bit commands: READ/WRITE SECTORS EXT, READ/WRITE MULTIPLE EXT, READ
+        // VERIFY SECTORS EXT (the DMA ones, 25h/35h, abort like the other DMA commands).
+        self.lba48 = matches!(cmd, 0x24 | 0x29 | 0x34 | 0x39 | 0x42);
         if cmd == 0x90 {
             // EXECUTE DEVICE DIAGNOSTIC: device 0 answers for both.
             self.reset();
@@ -410,6 +488,7 @@ impl Channel {
         d.status = ST_DRDY | ST_DSC;
         d.error = 0;
         if d.atapi {
+            self.lba48 = false;
             self.atapi_command(cmd);
             return;
         }
@@ -418,20 +497,20 @@ impl Channel {
                 let data = d.identify();
                 self.start_in(&data, Transfer::None);
             }
-            0x20 | 0x21 => self.start_read(count, 1),
-            0xC4 => match self.multiple() {
+            0x20 | 0x21 | 0x24 => self.start_read(count, 1),
+            0xC4 | 0x29 => match self.multiple() {
                 0 => self.abort(),
                 m => self.start_read(count, m),
             },
-            0x30 | 0x31 => self.start_write(count, 1),
-            0xC5 => match self.multiple() {
+            0x30 | 0x31 | 0x34 => self.start_write(count, 1),
+            0xC5 | 0x39 => match self.multiple() {
                 0 => self.abort(),
                 m => self.start_write(count, m),
             },
-            0x40 | 0x41 => match self.start_lba() {
+            0x40..=0x42 => match self.start_lba() {
                 Some(lba) if lba + count as u64 <= self.disk_sectors() => {
                     self.set_address(lba + count as u64 - 1);
-                    self.regs.count = 0;
+                    self.set_count(0);
                     self.finish(0);
                 }
                 _ => self.finish(ER_IDNF),
@@ -468,8 +547,9 @@ impl Channel {
                 self.regs.count = 0xFF; // CHECK POWER MODE: active
                 self.finish(0);
             }
-            // FLUSH CACHE (writes are already on the file), RECALIBRATE, SEEK, standby/idle.
-            0xE7 | 0x10..=0x1F | 0x70..=0x7F | 0xE0..=0xE3 | 0x94..=0x97 => self.finish(0),
+            // FLUSH CACHE (EXT) (writes are already on the file), RECALIBRATE, SEEK,
+            // standby/idle.
+            0xE7 | 0xEA | 0x10..=0x1F | 0x70..=0x7F | 0xE0..=0xE3 | 0x94..=0x97 => self.finish(0),
             _ => self.abort(),
         }
     }
@@ -645,7 +725,7 @@ impl Channel {
             return;
         }
         self.set_address(end - 1);
-        self.regs.count = (left - n) as u8;
+        self.set_count(left - n);
         self.start_in(
             &data,
             Transfer::In {
@@ -756,7 +836,7 @@ impl Channel {
             }
             Ok(()) => {
                 self.set_address(end - 1);
-                self.regs.count = (left - n) as u8;
+                self.set_count(left - n);
                 if left > n {
                     self.expect_block(end, left - n, block);
                     self.raise();
@@ -958,6 +1038,192 @@ mod tests {
         set_lba(&mut c, 36, 5);
         c.write(7, 0x40);
         assert_eq!(c.read(1), ER_IDNF);
+        let _ = std::fs::remove_file(p);
+    }
+
+    /// A sparse image of `sectors` sectors with sector `lba`'s first bytes holding `lba`.
+    fn sparse_channel(name: &str, sectors: u64, marked: &[u64]) -> (PathBuf, Channel) {
+        use std::io::{Seek, SeekFrom, Write};
+        let p = std::env::temp_dir().join(format!("emu-ata-{}-{name}", std::process::id()));
+        let mut f = std::fs::File::create(&p).unwrap();
+        f.set_len(sectors * SECTOR as u64).unwrap();
+        for &lba in marked {
+            f.seek(SeekFrom::Start(lba * SECTOR as u64)).unwrap();
+            f.write_all(&lba.to_le_bytes()).unwrap();
+        }
+        drop(f);
+        let d = Disk::open(&p, Some(crate::storage::MediaKind::HardDisk)).unwrap();
+        let mut c = Channel::default();
+        c.drives[0] = Some(AtaDrive::new(d));
+        (p, c)
+    }
+
+    /// Loads a 48-bit address and count the way a driver does: high bytes first.
+    fn set_lba48(c: &mut Channel, lba: u64, count: u16) {
+        c.write(2, (count >> 8) as u8);
+        c.write(3, (lba >> 24) as u8);
+        c.write(4, (lba >> 32) as u8);
+        c.write(5, (lba >> 40) as u8);
+        c.write(2, count as u8);
+        c.write(3, lba as u8);
+        c.write(4, (lba >> 8) as u8);
+        c.write(5, (lba >> 16) as u8);
+        c.write(6, 0xE0);
+    }
+
+    /// The 48-bit address in the task file, read through the HOB pairs.
+    fn task_file_lba48(c: &mut Channel) -> u64 {
+        let lo = [3, 4, 5].map(|r| c.read(r) as u64);
+        c.write_control(CTL_HOB);
+        let hi = [3, 4, 5].map(|r| c.read(r) as u64);
+        c.write_control(0);
+        lo[0] | lo[1] << 8 | lo[2] << 16 | hi[0] << 24 | hi[1] << 32 | hi[2] << 40
+    }
+
+    #[test]
+    fn hob_register_pairs_read_back_previous_bytes() {
+        let (p, mut c) = channel("hob", 16);
+        for (reg, first, second) in [
+            (2, 0x12, 0x34),
+            (3, 0x56, 0x78),
+            (4, 0x9A, 0xBC),
+            (5, 0xDE, 0xF0),
+        ] {
+            c.write(reg, first);
+            c.write(reg, second);
+        }
+        c.write(6, 0xE5);
+        assert_eq!([2, 3, 4, 5].map(|r| c.read(r)), [0x34, 0x78, 0xBC, 0xF0]);
+        c.write_control(CTL_HOB);
+        assert_eq!([2, 3, 4, 5].map(|r| c.read(r)), [0x12, 0x56, 0x9A, 0xDE]);
+        assert_eq!(c.read(6), 0xE5, "the device register has no pair");
+        assert_eq!(c.read(1), 0x01, "the error register has no pair");
+        // A write to a command block register clears HOB and pushes the pair along.
+        c.write(4, 0x11);
+        assert_eq!([2, 4].map(|r| c.read(r)), [0x34, 0x11]);
+        c.write_control(CTL_HOB);
+        assert_eq!([2, 4].map(|r| c.read(r)), [0x12, 0xBC]);
+        // SRST clears both halves.
+        c.write_control(CTL_HOB | CTL_SRST);
+        c.write_control(CTL_HOB);
+        assert_eq!([2, 3, 4, 5].map(|r| c.read(r)), [0; 4]);
+        c.write_control(0);
+        assert_eq!([2, 3, 4, 5].map(|r| c.read(r)), [1, 1, 0, 0]);
+        let _ = std::fs::remove_file(p);
+    }
+
+    #[test]
+    fn lba48_reaches_sectors_above_lba28() {
+        let big = (1u64 << 28) + 64;
+        let high = (1u64 << 28) + 5;
+        let (p, mut c) = sparse_channel("lba48", big, &[5, high]);
+        c.write(6, 0xA0);
+        c.write(7, 0xEC);
+        let id = read_sector(&mut c);
+        let word = |i: usize| u16::from_le_bytes([id[2 * i], id[2 * i + 1]]) as u64;
+        assert_eq!(
+            word(60) | word(61) << 16,
+            0x0FFF_FFFF,
+            "LBA28 capacity capped"
+        );
+        assert_eq!((0..4).fold(0, |a, i| a | word(100 + i) << (16 * i)), big);
+        assert_eq!(word(83) & 0x0400, 0x0400, "48-bit feature set supported");
+        assert_eq!(word(86) & 0x0400, 0x0400, "48-bit feature set enabled");
+        // READ SECTORS EXT reaches the sector above 2^28; LBA28 with the same low 28 bits
+        // reads sector 5.
+        set_lba48(&mut c, high, 1);
+        c.write(7, 0x24);
+        assert_eq!(c.read(7), ST_DRDY | ST_DSC | ST_DRQ);
+        assert_eq!(read_sector(&mut c)[..8], high.to_le_bytes());
+        assert_eq!(c.read(7), ST_DRDY | ST_DSC);
+        assert_eq!(task_file_lba48(&mut c), high);
+        set_lba(&mut c, (high & 0x0FFF_FFFF) as u32, 1);
+        c.write(7, 0x20);
+        assert_eq!(read_sector(&mut c)[..8], 5u64.to_le_bytes());
+        // WRITE SECTORS EXT of two sectors lands at the 48-bit address in the file.
+        set_lba48(&mut c, high + 10, 2);
+        c.write(7, 0x34);
+        for i in 0..512u32 {
+            assert_eq!(c.read_alt_status() & ST_DRQ, ST_DRQ);
+            c.write_data(2, 0xC000 | i);
+        }
+        assert_eq!(c.read(7), ST_DRDY | ST_DSC);
+        assert_eq!(
+            task_file_lba48(&mut c),
+            high + 11,
+            "the last sector written"
+        );
+        let bytes = {
+            use std::io::{Read, Seek, SeekFrom};
+            let mut f = std::fs::File::open(&p).unwrap();
+            f.seek(SeekFrom::Start((high + 10) * SECTOR as u64))
+                .unwrap();
+            let mut b = vec![0u8; 2 * SECTOR + 4];
+            f.read_exact(&mut b).unwrap();
+            b
+        };
+        assert_eq!(&bytes[0..4], &[0x00, 0xC0, 0x01, 0xC0]);
+        assert_eq!(&bytes[512..516], &[0x00, 0xC1, 0x01, 0xC1]);
+        assert_eq!(&bytes[1024..1028], &[0; 4], "the sector after is untouched");
+        // Past the end, and far past it (bits 40-47): IDNF, no data.
+        for lba in [big, 0xFFFF_FFFF_FFFF] {
+            set_lba48(&mut c, lba, 1);
+            c.write(7, 0x24);
+            assert_eq!(c.read(7), ST_DRDY | ST_DSC | ST_ERR);
+            assert_eq!(c.read(1), ER_IDNF);
+            assert_eq!(c.read_data(2), 0xFFFF);
+        }
+        let _ = std::fs::remove_file(p);
+    }
+
+    #[test]
+    fn ext_sector_count_is_sixteen_bits_and_zero_means_65536() {
+        let sectors = 70_000u64;
+        let (p, mut c) = sparse_channel("count", sectors, &[300, 301, 302]);
+        // READ VERIFY SECTORS EXT with count 0: 65536 sectors fit from 70000-65536, not
+        // from one sector later.
+        set_lba48(&mut c, sectors - 65536, 0);
+        c.write(7, 0x42);
+        assert_eq!(c.read(7), ST_DRDY | ST_DSC);
+        assert_eq!(task_file_lba48(&mut c), sectors - 1);
+        set_lba48(&mut c, sectors - 65535, 0);
+        c.write(7, 0x42);
+        assert_eq!(c.read(1), ER_IDNF);
+        // READ MULTIPLE EXT of 0x0103 sectors in blocks of 16: 17 blocks, the last of 3;
+        // the count register pair counts down.
+        c.write(2, 16);
+        c.write(7, 0xC6);
+        set_lba48(&mut c, 290, 0x0103);
+        c.write(7, 0x29);
+        let mut sectors_read = 0u64;
+        while c.read(7) & ST_DRQ != 0 {
+            let s = read_sector(&mut c);
+            let lba = 290 + sectors_read;
+            let want = if (300..303).contains(&lba) { lba } else { 0 };
+            assert_eq!(s[..8], want.to_le_bytes(), "sector {lba}");
+            sectors_read += 1;
+            if sectors_read == 1 {
+                // While the first block is being read: the sectors after it.
+                c.write_control(CTL_HOB);
+                let hi = c.read(2);
+                c.write_control(0);
+                assert_eq!((hi, c.read(2)), (0x00, 0xF3), "0x103 - 16 left");
+            }
+        }
+        assert_eq!(sectors_read, 0x103);
+        assert_eq!(c.read(7), ST_DRDY | ST_DSC);
+        // WRITE MULTIPLE EXT: the multiple-mode rule applies as for C5h.
+        c.write(2, 0);
+        c.write(7, 0xC6);
+        set_lba48(&mut c, 0, 1);
+        c.write(7, 0x39);
+        assert_eq!(c.read(1), ER_ABRT, "multiple mode off");
+        // The DMA commands are not there.
+        for cmd in [0x25, 0x35] {
+            set_lba48(&mut c, 0, 1);
+            c.write(7, cmd);
+            assert_eq!(c.read(1), ER_ABRT);
+        }
         let _ = std::fs::remove_file(p);
     }
 

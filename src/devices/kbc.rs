@@ -6,8 +6,10 @@
 //! (A20, reset), keyboard reset/identify/enable/disable/set-LEDs/scancode-set commands with
 //! their ACKs, translated scancode set 1 bytes queued by the host, IRQ1 on output; the
 //! auxiliary port with a PS/2 mouse (mouse.rs): commands A7h/A8h/A9h/D3h/D4h, command byte
-//! bits 1 (IRQ12) and 5 (aux disabled), status bit 5 for mouse bytes. Not yet: typematic
-//! repeat, scancode sets 2/3 without translation.
+//! bits 1 (IRQ12) and 5 (aux disabled), status bit 5 for mouse bytes; typematic repeat in
+//! virtual time: the last key the host pressed and has not released sends its make code
+//! again after the delay and then at the rate set by command F3h. Not yet: scancode sets
+//! 2/3 without translation.
 
 use super::mouse::Mouse;
 
@@ -16,6 +18,28 @@ use std::collections::VecDeque;
 /// Bytes the controller holds for the CPU: the real one has a one-byte buffer and the
 /// keyboard a 16-byte FIFO; more are dropped, so a guest cannot make the queue grow.
 const OUTPUT_CAPACITY: usize = 17;
+
+/// Typematic rate/delay after power-on, reset (FFh) and set default (F6h): 10.9
+/// characters per second after 500 ms.
+const TYPEMATIC_DEFAULT: u8 = 0x2B;
+
+/// Virtual nanoseconds before the first repeat of a held key (F3h bits 5-6).
+fn typematic_delay_ns(v: u8) -> u64 {
+    ((v >> 5 & 3) as u64 + 1) * 250_000_000
+}
+
+/// Virtual nanoseconds between repeats (F3h bits 0-4): (8 + A) * 2^B * 4.17 ms, A the low
+/// three bits and B the next two, from 33.4 ms (30 per second) to 500 ms (2 per second).
+fn typematic_period_ns(v: u8) -> u64 {
+    ((8 + (v & 7) as u64) << (v >> 3 & 3)) * 4_170_000
+}
+
+/// The key the keyboard repeats: a make code, with the E0 prefix for the extended keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct HeldKey {
+    e0: bool,
+    code: u8,
+}
 
 /// What a port write asks the machine to do beyond the controller itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +70,17 @@ pub struct Kbc {
     /// IRQ12 is asserted (a mouse byte waits with aux interrupts enabled).
     pub irq12: bool,
     refresh_toggle: bool,
+    /// Typematic rate and delay (command F3h's parameter).
+    typematic: u8,
+    /// Parsing the host's bytes: an E0 prefix came last; bytes of an E1 (Pause) sequence
+    /// still to pass.
+    host_e0: bool,
+    host_e1_left: u8,
+    /// The key being repeated and when its next repeat is due (virtual ns).
+    held: Option<HeldKey>,
+    repeat_at: u64,
+    /// Virtual time as of the last `tick`.
+    now_ns: u64,
 }
 
 impl Default for Kbc {
@@ -63,16 +98,94 @@ impl Default for Kbc {
             irq1: false,
             irq12: false,
             refresh_toggle: false,
+            typematic: TYPEMATIC_DEFAULT,
+            host_e0: false,
+            host_e1_left: 0,
+            held: None,
+            repeat_at: 0,
+            now_ns: 0,
         }
     }
 }
 
 impl Kbc {
     /// Scancode bytes from the host keyboard (set 1, as the guest sees them translated).
+    /// A make code starts the typematic repeat of its key (after the delay, at the rate);
+    /// that key's break code, or another key's make code, ends it.
     pub fn key_bytes(&mut self, bytes: &[u8]) {
-        if self.keyboard_enabled && self.command_byte & 0x10 == 0 {
-            self.reply(bytes);
+        if !self.scanning() {
+            return;
         }
+        self.reply(bytes);
+        for &b in bytes {
+            self.track_held(b);
+        }
+    }
+
+    /// The keyboard scans (and repeats): enabled, and its interface not disabled.
+    fn scanning(&self) -> bool {
+        self.keyboard_enabled && self.command_byte & 0x10 == 0
+    }
+
+    fn track_held(&mut self, b: u8) {
+        if self.host_e1_left > 0 {
+            self.host_e1_left -= 1;
+            return;
+        }
+        match b {
+            0xE0 => self.host_e0 = true,
+            0xE1 => {
+                // Pause: E1 1D 45 (E1 9D C5): no repeat, and it ends the one running.
+                self.host_e1_left = 2;
+                self.held = None;
+            }
+            _ => {
+                let key = HeldKey {
+                    e0: std::mem::take(&mut self.host_e0),
+                    code: b & 0x7F,
+                };
+                if b & 0x80 == 0 {
+                    self.held = Some(key);
+                    self.repeat_at = self.now_ns + typematic_delay_ns(self.typematic);
+                } else if self.held == Some(key) {
+                    self.held = None;
+                }
+            }
+        }
+    }
+
+    /// Moves the keyboard to virtual time `now`: a held key's repeat that is due goes to
+    /// the output when it is empty (the keyboard holds it back while the CPU has not read
+    /// the previous bytes; repeats that could not be sent in time are dropped).
+    pub fn tick(&mut self, now: u64) {
+        self.now_ns = self.now_ns.max(now);
+        let Some(key) = self.held else {
+            return;
+        };
+        if !self.scanning() {
+            self.held = None;
+            return;
+        }
+        if self.now_ns < self.repeat_at || !self.output.is_empty() {
+            return;
+        }
+        if key.e0 {
+            self.reply(&[0xE0, key.code]);
+        } else {
+            self.reply(&[key.code]);
+        }
+        let period = typematic_period_ns(self.typematic);
+        self.repeat_at += period;
+        if self.repeat_at <= self.now_ns {
+            self.repeat_at = self.now_ns + period;
+        }
+    }
+
+    /// When the next typematic repeat is due (virtual ns), None when no key is held.
+    pub fn next_event_ns(&self) -> Option<u64> {
+        self.held
+            .filter(|_| self.scanning())
+            .map(|_| self.repeat_at.max(self.now_ns))
     }
 
     /// Mouse movement from the host: queued as a packet when the mouse streams and the
@@ -223,6 +336,10 @@ impl Kbc {
         if let Some(cmd) = self.pending_kbd.take() {
             match cmd {
                 0xF0 if v == 0 => self.reply(&[0xFA, 0x02]),
+                0xF3 => {
+                    self.typematic = v & 0x7F;
+                    self.reply(&[0xFA]);
+                }
                 _ => self.reply(&[0xFA]),
             }
             return KbcAction::None;
@@ -239,11 +356,21 @@ impl Kbc {
                 self.reply(&[0xFA]);
             }
             0xF5 => {
+                // Disable: stop scanning, defaults restored.
                 self.keyboard_enabled = false;
+                self.typematic = TYPEMATIC_DEFAULT;
+                self.held = None;
+                self.reply(&[0xFA]);
+            }
+            0xF6 => {
+                self.typematic = TYPEMATIC_DEFAULT;
+                self.held = None;
                 self.reply(&[0xFA]);
             }
             0xFF => {
                 self.keyboard_enabled = true;
+                self.typematic = TYPEMATIC_DEFAULT;
+                self.held = None;
                 self.reply(&[0xFA, 0xAA]);
             }
             _ => self.reply(&[0xFA]),
@@ -305,6 +432,124 @@ mod tests {
         k.key_bytes(&[0x1E]);
         assert!(k.irq1 && !k.irq12);
         assert_eq!(k.read(0x64) & 0x20, 0);
+    }
+
+    /// Reads whatever the keyboard sent since the last call.
+    fn drain(k: &mut Kbc) -> Vec<u8> {
+        std::iter::from_fn(|| (k.read(0x64) & 1 != 0).then(|| k.read(0x60))).collect()
+    }
+
+    const MS: u64 = 1_000_000;
+
+    #[test]
+    fn a_held_key_repeats_after_the_default_delay_and_rate() {
+        let mut k = Kbc::default();
+        k.tick(1000 * MS);
+        k.key_bytes(&[0x1E]); // A down
+        assert_eq!(drain(&mut k), [0x1E]);
+        assert_eq!(k.next_event_ns(), Some(1500 * MS));
+        k.tick(1499 * MS);
+        assert_eq!(drain(&mut k), [] as [u8; 0], "before the 500 ms delay");
+        k.tick(1500 * MS);
+        assert_eq!(drain(&mut k), [0x1E]);
+        // 10.9 per second: (8 + 3) * 2 * 4.17 ms = 91.74 ms apart.
+        assert_eq!(k.next_event_ns(), Some(1500 * MS + 91_740_000));
+        k.tick(1591 * MS);
+        assert_eq!(drain(&mut k), [] as [u8; 0]);
+        k.tick(1592 * MS);
+        assert_eq!(drain(&mut k), [0x1E]);
+        k.key_bytes(&[0x9E]); // A up
+        assert_eq!(drain(&mut k), [0x9E]);
+        assert_eq!(k.next_event_ns(), None);
+        k.tick(5000 * MS);
+        assert_eq!(drain(&mut k), [] as [u8; 0]);
+    }
+
+    #[test]
+    fn f3h_sets_rate_and_delay_and_only_the_last_key_repeats() {
+        let mut k = Kbc::default();
+        k.write(0x60, 0xF3);
+        k.write(0x60, 0x00); // 250 ms, 30 per second
+        assert_eq!(drain(&mut k), [0xFA, 0xFA]);
+        k.key_bytes(&[0x2A]); // left shift down
+        k.key_bytes(&[0xE0, 0x48]); // up arrow down: it repeats, the shift does not
+        assert_eq!(drain(&mut k), [0x2A, 0xE0, 0x48]);
+        let mut seen = Vec::new();
+        for t in 1..=1000 {
+            k.tick(t * MS);
+            seen.extend(drain(&mut k));
+        }
+        // Repeats at 250 ms + n * 33.36 ms up to 1 s: n = 0..=22.
+        assert_eq!(seen.len(), 23 * 2);
+        assert!(seen.chunks(2).all(|c| c == [0xE0, 0x48]), "{seen:x?}");
+        k.key_bytes(&[0xAA]); // shift up: not the repeating key
+        assert_eq!(drain(&mut k), [0xAA]);
+        k.tick(1040 * MS);
+        assert_eq!(
+            drain(&mut k),
+            [0xE0, 0x48],
+            "still repeating (due at 1017 ms)"
+        );
+        k.key_bytes(&[0xE0, 0xC8]); // up arrow up
+        k.tick(3000 * MS);
+        assert_eq!(drain(&mut k), [0xE0, 0xC8]);
+        // The slowest setting: 1 s, then 2 per second.
+        k.write(0x60, 0xF3);
+        k.write(0x60, 0x7F);
+        drain(&mut k);
+        k.key_bytes(&[0x39]);
+        drain(&mut k);
+        assert_eq!(k.next_event_ns(), Some(4000 * MS));
+        k.tick(4000 * MS);
+        drain(&mut k);
+        assert_eq!(k.next_event_ns(), Some(4000 * MS + 500_400_000));
+    }
+
+    #[test]
+    fn repeats_wait_for_the_cpu_and_stop_when_the_keyboard_is_disabled() {
+        let mut k = Kbc::default();
+        k.key_bytes(&[0x1C]);
+        // The CPU does not read: nothing piles up behind the first byte.
+        for t in 0..3000 {
+            k.tick(t * MS);
+        }
+        assert_eq!(drain(&mut k), [0x1C]);
+        k.tick(3001 * MS);
+        assert_eq!(
+            drain(&mut k),
+            [0x1C],
+            "the repeat comes once the output is free"
+        );
+        // Pause (E1 ...) does not repeat and ends the running repeat.
+        k.key_bytes(&[0xE1, 0x1D, 0x45, 0xE1, 0x9D, 0xC5]);
+        drain(&mut k);
+        assert_eq!(k.next_event_ns(), None);
+        k.key_bytes(&[0x1C]);
+        k.write(0x64, 0xAD); // interface disabled
+        k.tick(10_000 * MS);
+        assert_eq!(drain(&mut k), [0x1C]);
+        assert_eq!(k.next_event_ns(), None);
+        k.write(0x64, 0xAE);
+        k.tick(20_000 * MS);
+        assert_eq!(drain(&mut k), [] as [u8; 0], "the held key was dropped");
+    }
+
+    /// The bus's scheduler knows the repeat, so a guest halted waiting for IRQ1 wakes.
+    #[test]
+    fn the_repeat_is_a_scheduler_event() {
+        use crate::io::PortBus;
+        let mut bus = crate::devices::PcBus::new(0, 1 << 20);
+        bus.sync(100_000_000); // 1 s of virtual time at 10 ns per instruction
+        bus.kbc.key_bytes(&[0x10]);
+        assert_eq!(bus.read(0x60, 1), 0x10);
+        let due = bus.kbc.next_event_ns().unwrap();
+        assert_eq!(due, 1500 * MS);
+        assert!(bus.next_event_ns().unwrap() <= due);
+        bus.sync(149_999_999);
+        assert!(!bus.kbc.irq1);
+        bus.sync(150_000_000);
+        assert!(bus.kbc.irq1, "IRQ1 at 1.5 s");
+        assert_eq!(bus.read(0x60, 1), 0x10);
     }
 
     #[test]

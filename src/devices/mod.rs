@@ -91,14 +91,13 @@ impl PcBus {
         self.update_irqs();
     }
 
-    /// When the next timer interrupt is due, in virtual nanoseconds.
+    /// When the next timer interrupt (PIT, RTC) or typematic repeat is due, in virtual
+    /// nanoseconds.
     pub fn next_event_ns(&self) -> Option<u64> {
         let pit = self.pit.next_irq0(self.pit_now()).map(pit::ticks_to_ns);
         let rtc = self.cmos.next_event_ns(self.now_ns);
-        match (pit, rtc) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let keyboard = self.kbc.next_event_ns();
+        [pit, rtc, keyboard].into_iter().flatten().min()
     }
 
     /// Instructions until the next timer event (at least 1).
@@ -113,6 +112,7 @@ impl PcBus {
         if self.pit.take_irq0_edges(now) > 0 {
             self.pic.pulse_irq(0);
         }
+        self.kbc.tick(self.now_ns);
         self.pic.set_irq(1, self.kbc.irq1);
         self.pic.set_irq(12, self.kbc.irq12);
         let com24 = self.uarts[1].irq() || self.uarts[3].irq();

@@ -2,8 +2,12 @@
 ; ATA registers itself and compares what it reads with the BIOS's INT 13h reads of the same
 ; sectors. Runs on emu, QEMU and Bochs (-debugcon / port 0xE9, isa-debug-exit at 0xF4).
 ;
-; Buffers: 1000:0000 (INT 13h), 2000:0000 (ATA). The host checks afterwards that the sector
-; written through ATA (LBA 100) reached the image file.
+; Buffers: 1000:0000 (INT 13h), 2000:0000 (ATA). The host checks afterwards that the sectors
+; written through ATA (LBA 100 by WRITE SECTORS, 3000-3001 by WRITE SECTORS EXT, 3100-3105 by
+; WRITE MULTIPLE EXT) reached the image file.
+;
+; The 48-bit tests run on the same small disk (4032 sectors), so the high address bytes are
+; zero for the sectors in range; an address with them set must fail.
 
 %include "lib.inc"
 
@@ -12,6 +16,8 @@ cpu 386
 ATA equ 0x1F0
 ATA_CTL equ 0x3F6
 WRITE_LBA equ 100
+WRITE48_LBA equ 3000
+MULTI48_LBA equ 3100
 
 tests:
         dw t_bda, n_bda
@@ -24,6 +30,12 @@ tests:
         dw t_no_device, n_no_device
         dw t_srst, n_srst
         dw t_tables, n_tables
+        dw t_identify48, n_identify48
+        dw t_hob, n_hob
+        dw t_write_ext, n_write_ext
+        dw t_multiple_ext, n_multiple_ext
+        dw t_count0, n_count0
+        dw t_range48, n_range48
         dw 0
 
 n_bda: db "BIOS: one hard disk in the BDA and INT 13h AH=08h", 0
@@ -36,6 +48,12 @@ n_write: db "WRITE SECTORS then INT 13h AH=42h reads the same bytes back", 0
 n_no_device: db "absent slave reads status 0, empty secondary channel reads FFh (or 00h)", 0
 n_tables: db "INT 41h table heads/sectors match INT 13h AH=08h; CMOS 12h F0h, 19h 47", 0
 n_srst: db "SRST: device 0 selected, signature 1/1/0/0, DRDY", 0
+n_identify48: db "IDENTIFY: 48-bit feature set (words 83/86 bit 10), words 100-103 = INT 13h AH=48h", 0
+n_hob: db "HOB: the register pairs read back the previous bytes; a register write clears HOB", 0
+n_write_ext: db "WRITE SECTORS EXT (2 sectors) read back by READ SECTORS EXT and INT 13h AH=42h", 0
+n_multiple_ext: db "WRITE MULTIPLE EXT (6 sectors, blocks of 4) read back by READ MULTIPLE EXT and INT 13h", 0
+n_count0: db "READ SECTORS EXT count 0 (65536) 300 sectors before the end: 300 sectors, then ERR", 0
+n_range48: db "READ SECTORS EXT at LBA 1_0000_0000h (past the end): ERR with IDNF (QEMU: ABRT), no DRQ", 0
 
 ; ---- helpers -------------------------------------------------------------------------------
 
@@ -99,6 +117,119 @@ lba_command:
         mov al, ah
         out dx, al
         ret
+
+; Issues the 48-bit command AH for LBA DI:EBX (DI = bits 47-32), count CX, on the master:
+; the high bytes first, then the low ones, as the register pairs want.
+lba48_command:
+        push ax
+        call wait_ready
+        mov dx, ATA + 2
+        mov al, ch
+        out dx, al                      ; count 15-8
+        inc dx
+        mov eax, ebx
+        shr eax, 24
+        out dx, al                      ; LBA 31-24
+        inc dx
+        mov ax, di
+        out dx, al                      ; LBA 39-32
+        inc dx
+        mov al, ah
+        out dx, al                      ; LBA 47-40
+        mov dx, ATA + 2
+        mov al, cl
+        out dx, al                      ; count 7-0
+        inc dx
+        mov al, bl
+        out dx, al                      ; LBA 7-0
+        inc dx
+        mov al, bh
+        out dx, al                      ; LBA 15-8
+        inc dx
+        mov eax, ebx
+        shr eax, 16
+        out dx, al                      ; LBA 23-16
+        inc dx
+        mov al, 0x40                    ; LBA, device 0
+        out dx, al
+        pop ax
+        inc dx
+        mov al, ah
+        out dx, al
+        ret
+
+; Fills CX bytes at 2000:0000 with the words (offset XOR AX).
+fill_pattern:
+        push es
+        push di
+        push bx
+        mov bx, ax
+        mov ax, 0x2000
+        mov es, ax
+        xor di, di
+        shr cx, 1
+        cld
+.word:
+        mov ax, di
+        xor ax, bx
+        stosw
+        loop .word
+        pop bx
+        pop di
+        pop es
+        ret
+
+; Moves SI blocks of CX words between the data port and 2000:0000 (DF clear): reads when
+; AL = 0, writes otherwise. Waits for DRQ before each block; CF set on a timeout or error.
+pio_blocks:
+        push ds
+        push es
+        mov bx, 0x2000
+        mov ds, bx
+        mov es, bx
+        xor di, di
+        mov bx, cx
+        mov ah, al
+.block:
+        call wait_drq
+        jc .out
+        mov cx, bx
+        mov dx, ATA
+        cld
+        test ah, ah
+        jnz .write
+        rep insw
+        jmp .next
+.write:
+        push si
+        mov si, di
+        rep outsw
+        mov di, si
+        pop si
+.next:
+        dec si
+        jnz .block
+        clc
+.out:
+        pop es
+        pop ds
+        ret
+
+; INT 13h AH=42h: CX sectors from LBA EBX to 1000:0000. CF as returned.
+int13_ext_read:
+        mov [ext_packet + 2], cx
+        mov [ext_packet + 8], ebx
+        mov si, ext_packet
+        mov ah, 0x42
+        mov dl, 0x80
+        int 0x13
+        ret
+
+ext_packet:
+        db 16, 0
+        dw 0
+        dw 0, 0x1000
+        dq 0
 
 ; INT 13h read: AL = count, CX/DH as for AH=02h, to 1000:0000. CF as returned.
 int13_read:
@@ -552,6 +683,321 @@ t_tables:
         in al, 0x71
         cmp al, 47
         jne .fail
+        clc
+        ret
+.fail:
+        stc
+        ret
+
+; ---- 48-bit addressing ---------------------------------------------------------------------
+
+t_identify48:
+        call wait_ready
+        mov dx, ATA + 6
+        mov al, 0xA0
+        out dx, al
+        mov dx, ATA + 7
+        mov al, 0xEC
+        out dx, al
+        call wait_drq
+        jc .fail
+        mov cx, 256
+        call ata_insw
+        mov si, edd_params
+        mov word [si], 26
+        mov ah, 0x48
+        mov dl, 0x80
+        int 0x13
+        jc .fail
+        push ds
+        mov ax, 0x2000
+        mov ds, ax
+        mov ax, [83 * 2]
+        and ax, [86 * 2]
+        mov ecx, [100 * 2]
+        mov edx, [102 * 2]
+        pop ds
+        test ax, 0x0400
+        jz .fail
+        cmp ecx, [edd_params + 16]
+        jne .fail
+        cmp edx, [edd_params + 20]
+        jne .fail
+        clc
+        ret
+.fail:
+        stc
+        ret
+
+t_hob:
+        cld
+        call wait_ready
+        mov dx, ATA + 2
+        mov si, hob_writes
+.write:
+        lodsb
+        out dx, al                      ; previous byte
+        lodsb
+        out dx, al                      ; current byte
+        inc dx
+        cmp dx, ATA + 6
+        jne .write
+        mov di, hob_seen
+        call .read4                     ; HOB clear: the current bytes
+        mov dx, ATA_CTL
+        mov al, 0x82                    ; HOB, nIEN
+        out dx, al
+        call .read4                     ; HOB set: the previous bytes
+        mov dx, ATA + 3
+        mov al, 0x11
+        out dx, al                      ; clears HOB
+        mov dx, ATA + 2
+        in al, dx
+        mov [di], al                    ; the current count again
+        mov dx, ATA_CTL
+        mov al, 0x02
+        out dx, al
+        mov si, hob_seen
+        mov di, hob_want
+        mov cx, 9
+        repe cmpsb
+        jne .diag
+        clc
+        ret
+.read4:
+        mov dx, ATA + 2
+.read:
+        in al, dx
+        mov [di], al
+        inc di
+        inc dx
+        cmp dx, ATA + 6
+        jne .read
+        ret
+.diag:
+        mov al, '#'
+        out 0xE9, al
+        mov si, hob_seen
+        mov cx, 9
+.show:
+        lodsb
+        call print_hex8
+        loop .show
+        mov al, 10
+        out 0xE9, al
+        stc
+        ret
+
+hob_writes: db 0x12, 0x34, 0x56, 0x78, 0x9A, 0xBC, 0xDE, 0xF0
+hob_want: db 0x34, 0x78, 0xBC, 0xF0, 0x12, 0x56, 0x9A, 0xDE, 0x34
+hob_seen: times 9 db 0
+
+t_write_ext:
+        mov cx, 2 * 512
+        mov ax, 0x3CC3
+        call fill_pattern
+        mov ebx, WRITE48_LBA
+        xor di, di
+        mov cx, 2
+        mov ah, 0x34
+        call lba48_command
+        mov si, 2
+        mov cx, 256
+        mov al, 1
+        call pio_blocks
+        jc .fail
+        call wait_ready
+        test al, 0x09
+        jnz .fail
+        ; Read back: READ SECTORS EXT into a cleared 2000:0000, INT 13h into 1000:0000.
+        push es
+        mov ax, 0x2000
+        mov es, ax
+        xor al, al
+        mov cx, 2 * 512
+        call fill_es
+        pop es
+        mov ebx, WRITE48_LBA
+        xor di, di
+        mov cx, 2
+        mov ah, 0x24
+        call lba48_command
+        mov si, 2
+        mov cx, 256
+        xor al, al
+        call pio_blocks
+        jc .fail
+        call wait_ready
+        test al, 0x09
+        jnz .fail
+        mov ebx, WRITE48_LBA
+        mov cx, 2
+        call int13_ext_read
+        jc .fail
+        mov cx, 2 * 512
+        jmp compare_buffers
+.fail:
+        stc
+        ret
+
+t_multiple_ext:
+        call wait_ready
+        mov dx, ATA + 2
+        mov al, 4
+        out dx, al
+        mov dx, ATA + 7
+        mov al, 0xC6                    ; SET MULTIPLE MODE 4
+        out dx, al
+        call wait_ready
+        test al, 0x01
+        jnz .fail
+        mov cx, 6 * 512
+        mov ax, 0xA55A
+        call fill_pattern
+        mov ebx, MULTI48_LBA
+        xor di, di
+        mov cx, 6
+        mov ah, 0x39
+        call lba48_command
+        mov si, 1
+        mov cx, 4 * 256
+        mov al, 1
+        call pio_blocks                 ; the first block: 4 sectors
+        jc .fail
+        ; pio_blocks restarts at 2000:0000; the second block (2 sectors) comes from 0800h.
+        push ds
+        mov ax, 0x2000
+        mov ds, ax
+        mov si, 4 * 512
+        call wait_drq
+        jc .fail_ds
+        mov cx, 2 * 256
+        mov dx, ATA
+        cld
+        rep outsw
+        pop ds
+        call wait_ready
+        test al, 0x09
+        jnz .fail
+        mov ebx, MULTI48_LBA
+        mov cx, 6
+        call int13_ext_read
+        jc .fail
+        push es
+        mov ax, 0x2000
+        mov es, ax
+        xor al, al
+        mov cx, 6 * 512
+        call fill_es
+        xor di, di
+        mov ebx, MULTI48_LBA
+        mov cx, 6
+        mov ah, 0x29
+        call lba48_command
+        mov ax, 0x2000
+        mov es, ax
+        xor di, di
+        mov si, 2
+        mov bx, 4 * 256                 ; words in the first block
+.block:
+        call wait_drq
+        jc .fail_es
+        mov cx, bx
+        mov dx, ATA
+        cld
+        rep insw
+        mov bx, 2 * 256
+        dec si
+        jnz .block
+        pop es
+        call wait_ready
+        test al, 0x09
+        jnz .fail
+        mov cx, 6 * 512
+        jmp compare_buffers
+.fail_ds:
+        pop ds
+        stc
+        ret
+.fail_es:
+        pop es
+.fail:
+        stc
+        ret
+
+t_count0:
+        mov si, edd_params
+        mov word [si], 26
+        mov ah, 0x48
+        mov dl, 0x80
+        int 0x13
+        jc .fail
+        mov ebx, [edd_params + 16]
+        sub ebx, 300
+        xor di, di
+        xor cx, cx                      ; 0: 65536 sectors
+        mov ah, 0x24
+        call lba48_command
+        xor bp, bp                      ; sectors read
+.sector:
+        call wait_ready
+        jc .fail
+        test al, 0x01
+        jnz .error
+        test al, 0x08
+        jz .diag                        ; finished without an error: count taken as 256?
+        mov cx, 256
+        call ata_insw
+        inc bp
+        cmp bp, 400
+        jb .sector
+        jmp .diag
+.error:
+        mov dx, ATA + 1
+        in al, dx
+        test al, 0x14                   ; IDNF (ABRT in QEMU)
+        jz .diag
+        cmp bp, 300
+        jne .diag
+        clc
+        ret
+.diag:
+        mov al, '#'
+        out 0xE9, al
+        mov ax, bp
+        call print_hex16
+        mov al, 10
+        out 0xE9, al
+.fail:
+        stc
+        ret
+
+t_range48:
+        mov ebx, 0
+        mov di, 1                       ; LBA 1_0000_0000h
+        mov cx, 1
+        mov ah, 0x24
+        call lba48_command
+        call wait_ready
+        jc .fail
+        test al, 0x08
+        jnz .fail                       ; no data
+        test al, 0x01
+        jz .fail
+        mov dx, ATA + 1
+        in al, dx
+        test al, 0x14                   ; IDNF (ABRT in QEMU)
+        jz .fail
+        ; The drive still works afterwards: LBA 0 through the 48-bit command.
+        xor ebx, ebx
+        xor di, di
+        mov cx, 1
+        mov ah, 0x24
+        call lba48_command
+        call wait_drq
+        jc .fail
+        mov cx, 256
+        call ata_insw
         clc
         ret
 .fail:

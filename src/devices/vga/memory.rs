@@ -3,6 +3,12 @@
 //! through the latches, the read modes (0: one plane, 1: colour compare) and the write
 //! modes 0-3 with rotate, set/reset, logical function and bit mask; chain-4 (mode 13h)
 //! and odd/even (text modes) address the planes directly.
+//!
+//! Chain-4 follows the hardware: the two low address bits select the plane and the byte is
+//! stored at the plane offset with those bits cleared (CPU byte a at plane a & 3, offset
+//! a & !3), so mode 13h uses every fourth byte of each plane and the CRTC's doubleword
+//! mode fetches them (render.rs). Software that turns chain-4 off (mode X) finds the
+//! pixels there.
 
 use super::{Vga, LFB_BASE, VRAM_SIZE};
 
@@ -47,10 +53,9 @@ impl Vga {
         let Some(off) = self.window_offset(addr) else {
             return 0xFF;
         };
-        if self.chain4() {
-            return self.vram[off & 0x3FFFF];
-        }
-        let (plane, off) = if self.gc[5] & 0x10 != 0 {
+        let (plane, off) = if self.chain4() {
+            (off & 3, off & !3)
+        } else if self.gc[5] & 0x10 != 0 {
             ((self.gc[4] as usize & 2) | (off & 1), off & !1)
         } else {
             (self.gc[4] as usize & 3, off)
@@ -84,9 +89,8 @@ impl Vga {
         };
         let map_mask = self.seq[2] & 0x0F;
         if self.chain4() {
-            let off = off & 0x3FFFF;
             if map_mask >> (off & 3) & 1 != 0 {
-                self.vram[off] = v;
+                self.set_plane(off & 3, off & !3, v);
             }
             return;
         }

@@ -37,13 +37,19 @@ impl Vga {
         self.dac_rgb(idx)
     }
 
-    /// Plane offset of address-counter value `ma` on scan `scan` of its row.
+    /// Plane offset of address-counter value `ma` on scan `scan` of its row: the counter
+    /// shifted left by 2 in doubleword mode (CR14 bit 6: mode 13h, whose chain-4 bytes lie
+    /// at every fourth plane offset), by 1 in word mode (CR17 bit 6 clear), as is in byte
+    /// mode (CR17 bit 6 set: mode X).
     fn memory_offset(&self, ma: u32, scan: u32) -> usize {
         let c17 = self.crtc[0x17];
-        // Doubleword mode (mode 13h) needs no shift here: chain-4 stores byte a at plane
-        // offset a >> 2 (see memory.rs), so the counter already addresses it.
-        let word_mode = c17 & 0x40 == 0 && self.crtc[0x14] & 0x40 == 0;
-        let mut a = if word_mode { ma << 1 } else { ma };
+        let mut a = if self.crtc[0x14] & 0x40 != 0 {
+            ma << 2
+        } else if c17 & 0x40 == 0 {
+            ma << 1
+        } else {
+            ma
+        };
         if c17 & 1 == 0 {
             a = (a & !0x2000) | (scan & 1) << 13;
         }

@@ -102,9 +102,60 @@ fn chain4_maps_bytes_to_planes() {
     for i in 0..8u32 {
         v.mem_write(0xA0000 + i, i as u8 + 1);
     }
+    // As on the hardware: plane a & 3 at offset a & !3 (not a >> 2, QEMU's layout).
     assert_eq!(planes_at(&v, 0), [1, 2, 3, 4]);
-    assert_eq!(planes_at(&v, 1), [5, 6, 7, 8]);
+    assert_eq!(planes_at(&v, 1), [0; 4]);
+    assert_eq!(planes_at(&v, 4), [5, 6, 7, 8]);
     assert_eq!(v.mem_read(0xA0005), 6);
+    // A chained read loads the latches from the four planes at that offset.
+    v.seq[4] = 0x06;
+    v.gc[5] = 0x41; // write mode 1: latches
+    v.mem_write(0xA0010, 0);
+    assert_eq!(planes_at(&v, 0x10), [5, 6, 7, 8]);
+    // Unchained, the planes are addressed linearly: offset 4 is CPU address A0004.
+    v.gc[5] = 0x40;
+    v.gc[4] = 2;
+    assert_eq!(v.mem_read(0xA0004), 7);
+    assert_eq!(v.mem_read(0xA0001), 0);
+}
+
+/// A 4x2 256-colour screen: mode 13h's doubleword addressing, or mode X's byte mode.
+fn tiny_256(v: &mut Vga, dword: bool) {
+    v.attr[0x10] = 0x41;
+    v.gc[5] = 0x40;
+    v.crtc[0x01] = 0; // one character clock: 4 pixels
+    v.crtc[0x07] = 0;
+    v.crtc[0x09] = 0;
+    v.crtc[0x12] = 1; // two lines
+    v.crtc[0x13] = if dword { 1 } else { 2 };
+    v.crtc[0x14] = if dword { 0x40 } else { 0 };
+    v.crtc[0x17] = if dword { 0xA3 } else { 0xE3 };
+    for i in 0..256 {
+        v.set_dac(i as u8, [i as u8 & 0x3F, 0, 0]);
+    }
+}
+
+#[test]
+fn doubleword_and_byte_mode_256_colour_fetches() {
+    let mut v = planar();
+    v.seq[4] = 0x0E;
+    tiny_256(&mut v, true);
+    for i in 0..8u32 {
+        v.mem_write(0xA0000 + i, 10 + i as u8);
+    }
+    let mut f = crate::frontend::Frame::default();
+    v.render(&mut f);
+    assert_eq!((f.width, f.height), (4, 2));
+    let red = |p: u32| (p >> 18) as u8; // 8-bit red >> 2: the DAC value
+                                        // Doubleword mode: line 0 is chained bytes 0-3; line 1 starts 2 counter units on,
+                                        // plane offset 8, which holds chained bytes 8-11 (not written).
+    let got: Vec<u8> = f.pixels.iter().map(|&p| red(p)).collect();
+    assert_eq!(got, [10, 11, 12, 13, 0, 0, 0, 0]);
+    // Byte mode reads the planes at linear offsets: offset 0 then offset 4 (line offset 4).
+    tiny_256(&mut v, false);
+    v.render(&mut f);
+    let got: Vec<u8> = f.pixels.iter().map(|&p| red(p)).collect();
+    assert_eq!(got, [10, 11, 12, 13, 14, 15, 16, 17]);
 }
 
 #[test]
