@@ -88,8 +88,8 @@ Ctrl-C (SIGINT) ends the run cleanly; in raw terminal modes Ctrl-C goes to the g
         /// Integer scale of the window's picture (1..=16).
         #[arg(long, value_name = "N", default_value_t = 1)]
         scale: u32,
-        /// Run script commands from FILE (wait-text, type, key, screenshot, sleep, echo,
-        /// pause, resume, quit; see docs/user-guide.md).
+        /// Run script commands from FILE: wait "TEXT", type "TEXT\n", key, screenshot FILE,
+        /// sleep MS, wait-serial, timeout, echo, pause, resume, quit (docs/user-guide.md).
         #[arg(long, value_name = "FILE")]
         script: Option<PathBuf>,
         /// Save the screen as a PNG file when the run ends.
