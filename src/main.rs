@@ -68,7 +68,7 @@ Ctrl-C (SIGINT) ends the run cleanly; in raw terminal modes Ctrl-C goes to the g
         /// Stop after this many guest instructions.
         #[arg(long, value_name = "N")]
         max_instructions: Option<u64>,
-        /// Print POST codes written to ports 0x80 and 0x190.
+        /// Log every write to the POST code ports 0x80 and 0x190 on stderr.
         #[arg(long)]
         post_codes: bool,
         /// Print the CPU registers when the run ends.

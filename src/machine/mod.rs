@@ -37,7 +37,7 @@ pub struct MachineConfig {
     pub bios: Option<PathBuf>,
     /// Stop after this many instructions.
     pub max_instructions: Option<u64>,
-    /// Print POST codes (ports 0x80 and 0x190) as they change.
+    /// Log every write to the POST code ports 0x80 and 0x190 on stderr.
     pub post_codes: bool,
     /// Copy COM1's output to stdout, and port 0xE9's for firmware images run with `bios`.
     pub echo_console: bool,
