@@ -68,7 +68,7 @@ Ctrl-C (SIGINT) ends the run cleanly; in raw terminal modes Ctrl-C goes to the g
         /// Stop after this many guest instructions.
         #[arg(long, value_name = "N")]
         max_instructions: Option<u64>,
-        /// Print POST codes written to ports 0x80 and 0x190.
+        /// Log every write to the POST code ports 0x80 and 0x190 on stderr.
         #[arg(long)]
         post_codes: bool,
         /// Print the CPU registers when the run ends.
@@ -85,11 +85,16 @@ Ctrl-C (SIGINT) ends the run cleanly; in raw terminal modes Ctrl-C goes to the g
         /// when a display is available, else none.
         #[arg(long, value_parser = parse_display)]
         display: Option<emu::frontend::DisplayKind>,
+        /// Where the serial console COM1 goes: stdio (output on stdout, stdin to COM1),
+        /// file:PATH (output to PATH) or null. Default: stdio with --display none, stdout
+        /// only with a window, nowhere with --display term.
+        #[arg(long, value_name = "stdio|file:PATH|null")]
+        serial: Option<String>,
         /// Integer scale of the window's picture (1..=16).
         #[arg(long, value_name = "N", default_value_t = 1)]
         scale: u32,
-        /// Run script commands from FILE (wait-text, type, key, screenshot, sleep, echo,
-        /// pause, resume, quit; see docs/user-guide.md).
+        /// Run script commands from FILE: wait "TEXT", type "TEXT\n", key, screenshot FILE,
+        /// sleep MS, wait-serial, timeout, echo, pause, resume, quit (docs/user-guide.md).
         #[arg(long, value_name = "FILE")]
         script: Option<PathBuf>,
         /// Save the screen as a PNG file when the run ends.
@@ -164,6 +169,7 @@ fn main() -> ExitCode {
             rtc_start,
             boot,
             display,
+            serial,
             scale,
             script,
             screenshot,
@@ -172,6 +178,13 @@ fn main() -> ExitCode {
             print_screen,
             snapshot,
         } => {
+            let serial = match serial.as_deref().map(str::parse).transpose() {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("emu: {e}");
+                    return ExitCode::from(2);
+                }
+            };
             if image.is_none()
                 && fda.is_none()
                 && fdb.is_none()
@@ -221,6 +234,7 @@ fn main() -> ExitCode {
                         }),
                     },
                     print_screen,
+                    serial,
                 },
             )
         }

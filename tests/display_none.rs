@@ -1,5 +1,6 @@
 //! `--display none`: the serial console on stdio (FreeDOS moved to COM1 with `ctty aux`
-//! answers `ver` read from stdin on stdout), and Ctrl-C (SIGINT) ending a run cleanly.
+//! answers `ver` read from stdin on stdout), `--serial file:PATH|null|stdio`, and Ctrl-C
+//! (SIGINT) ending a run cleanly.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -152,4 +153,106 @@ fn bad_frontend_flags_are_one_line_errors() {
         "{stderr}"
     );
     let _ = std::fs::remove_file(&script);
+}
+
+/// The mips32 benchmark guest from ../shared/guests (None, with a note, if absent). Runs
+/// use --snapshot, so the shared image is only read.
+fn mips32() -> Option<PathBuf> {
+    let img = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/guests/mips32.img");
+    if !img.exists() {
+        eprintln!("SKIPPED: {} not found", img.display());
+        return None;
+    }
+    Some(img)
+}
+
+fn boot_mips32(img: &PathBuf, serial: &[&str]) -> std::process::Output {
+    emu()
+        .args(["boot", "--display", "none", "--snapshot"])
+        .args(serial)
+        .arg(img)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn serial_file_receives_com1_and_stdout_stays_empty() {
+    let Some(img) = mips32() else {
+        return;
+    };
+    let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("serial-{}.log", std::process::id()));
+    // An existing file is truncated.
+    std::fs::write(&log, "old content that must go\n".repeat(100)).unwrap();
+    let arg = format!("file:{}", log.display());
+    let out = boot_mips32(&img, &["--serial", &arg]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let written = std::fs::read_to_string(&log).unwrap();
+    assert!(written.contains("CHECKSUM 9259d7b0"), "{written:?}");
+    assert!(!written.contains("old content"), "{written:?}");
+    assert!(
+        out.stdout.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let _ = std::fs::remove_file(&log);
+    // The default with --display none, and --serial stdio: on stdout.
+    for serial in [&[][..], &["--serial", "stdio"][..]] {
+        let out = boot_mips32(&img, serial);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("CHECKSUM 9259d7b0"), "{serial:?}: {stdout}");
+    }
+}
+
+#[test]
+fn serial_null_discards_com1() {
+    let Some(img) = mips32() else {
+        return;
+    };
+    let out = boot_mips32(&img, &["--serial", "null"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn bad_serial_values_are_one_line_errors() {
+    for (value, want) in [
+        ("tty", "--serial \"tty\": give stdio, file:PATH or null"),
+        ("file:", "give stdio, file:PATH or null"),
+        (
+            "file:/nonexistent/dir/com1.log",
+            "/nonexistent/dir/com1.log",
+        ),
+    ] {
+        let out = emu()
+            .args(["boot", "--display", "none", "--serial", value])
+            .args(["--max-instructions", "1000", "--bios"])
+            .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("roms/demo.bin"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{value}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{value}: {stderr}");
+        assert!(stderr.contains(want), "{value}: {stderr}");
+        assert!(out.stdout.is_empty(), "{value}");
+    }
+    // The terminal display owns stdio.
+    let out = emu()
+        .args(["boot", "--display", "term", "--serial", "stdio", "--bios"])
+        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("roms/demo.bin"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot share the terminal"), "{stderr}");
 }

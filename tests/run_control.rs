@@ -97,6 +97,43 @@ fn a_script_types_dir_and_waits_for_the_listing() {
     let _ = std::fs::remove_file(img);
 }
 
+/// The script syntax of the project's issue: quoted texts with escapes, `wait`.
+#[test]
+fn a_script_in_the_quoted_syntax_types_dir_and_waits_for_the_listing() {
+    let Some(img) = guest_copy("freedos-1.44.img") else {
+        return;
+    };
+    let script = img.with_extension("quoted.script");
+    std::fs::write(
+        &script,
+        r#"wait "A:\>"
+type "dir\n"
+wait "bytes free"
+quit
+"#,
+    )
+    .unwrap();
+    let out = boot(
+        &img,
+        &[
+            "--script",
+            script.to_str().unwrap(),
+            "--print-screen",
+            "--max-instructions",
+            "300000000",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("emu: stopped at"), "{stderr}");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(screen.contains("A:\\>dir"), "{screen}");
+    assert!(screen.contains("COMMAND  COM"), "{screen}");
+    assert!(screen.contains("bytes free"), "{screen}");
+    let _ = std::fs::remove_file(script);
+    let _ = std::fs::remove_file(img);
+}
+
 #[test]
 fn timeout_ends_a_run_that_never_ends_with_code_124() {
     let Some(img) = guest_copy("freedos-360k.img") else {

@@ -196,6 +196,13 @@ pub fn int13(bios: &mut Bios, cpu: &mut Cpu, bus: &mut PcBus) {
         0x48 => {
             let ds = cpu.seg[Seg::Ds as usize].selector;
             let si = cpu.gpr[ESI] as u16;
+            // The physical geometry: a floppy's own, a hard disk's as its ATA IDENTIFY
+            // reports it (not the translated one of AH=08h).
+            let g = if dl >= 0x80 {
+                crate::storage::ata_geometry(disk.sectors)
+            } else {
+                g
+            };
             let mut p = [0u8; 26];
             p[0..2].copy_from_slice(&26u16.to_le_bytes());
             p[2..4].copy_from_slice(&2u16.to_le_bytes()); // CHS information valid

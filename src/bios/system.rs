@@ -1,5 +1,5 @@
 //! INT 14h (serial ports), INT 15h (system services: memory sizes and map, A20, block move,
-//! configuration, waits) and INT 1Ah (timer ticks and the real-time clock).
+//! configuration, waits) and INT 1Ah (timer ticks and the real-time clock; no PCI BIOS).
 
 use super::{
     ah, al, cx, dx, rd16, rd8, set_ah, set_al, set_ax, set_cf, set_reg16, wr16, wr8, Bios,
@@ -215,6 +215,11 @@ pub fn int1a(bios: &mut Bios, cpu: &mut Cpu, bus: &mut PcBus) {
             set_cf(cpu, false);
         }
         0x03 | 0x05 => set_cf(cpu, false), // setting the clock: accepted, not kept
+        0xB1 => {
+            // PCI BIOS: this PC has no PCI bus ("function not supported").
+            set_ah(cpu, 0x81);
+            set_cf(cpu, true);
+        }
         _ => {
             bios.unimplemented(cpu, 0x1A);
             set_cf(cpu, true);

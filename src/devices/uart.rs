@@ -1,7 +1,8 @@
 //! A 16550A UART: divisor latch, line and modem control, 16-byte FIFOs, interrupt
 //! identification with the usual priorities, loopback. Transmission is instant (the
 //! transmitter is always empty again by the time software looks); what the guest sends
-//! goes to the backend: kept in memory and, for the console port, echoed to stdout.
+//! goes to the backend: kept in memory and, for the console port, copied to the host's
+//! stdout or a file (`--serial`).
 
 use std::collections::VecDeque;
 use std::io::Write;
@@ -17,6 +18,34 @@ const LSR_THRE: u8 = 0x20;
 const LSR_TEMT: u8 = 0x40;
 
 const MCR_LOOP: u8 = 0x10;
+
+/// Where a UART's transmitted bytes go on the host, besides `Uart::output`.
+#[derive(Clone, Debug, Default)]
+pub enum Sink {
+    /// Nowhere.
+    #[default]
+    Discard,
+    /// The host's stdout, flushed byte by byte.
+    Stdout,
+    /// A file, written byte by byte as the guest sends them (nothing waits in a buffer).
+    File(std::sync::Arc<std::fs::File>),
+}
+
+impl Sink {
+    fn write(&self, v: u8) {
+        match self {
+            Sink::Discard => {}
+            Sink::Stdout => {
+                let mut out = std::io::stdout();
+                let _ = out.write_all(&[v]);
+                let _ = out.flush();
+            }
+            Sink::File(f) => {
+                let _ = (&**f).write_all(&[v]);
+            }
+        }
+    }
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct Uart {
@@ -34,8 +63,8 @@ pub struct Uart {
     msr_delta: u8,
     /// What the guest transmitted (the first `RECORD_LIMIT` bytes).
     pub output: Vec<u8>,
-    /// Copy transmitted bytes to the host's stdout.
-    pub echo: bool,
+    /// Where transmitted bytes go on the host.
+    pub sink: Sink,
 }
 
 impl Uart {
@@ -141,11 +170,7 @@ impl Uart {
                     if self.output.len() < crate::io::RECORD_LIMIT {
                         self.output.push(v);
                     }
-                    if self.echo {
-                        let mut out = std::io::stdout();
-                        let _ = out.write_all(&[v]);
-                        let _ = out.flush();
-                    }
+                    self.sink.write(v);
                 }
                 self.tx_interrupt = true;
             }

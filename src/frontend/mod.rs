@@ -60,5 +60,5 @@ pub mod session;
 pub mod term;
 pub mod window;
 
-pub use session::{run, DisplayKind, Options};
+pub use session::{run, DisplayKind, Options, SerialKind};
 pub mod screenshot;

@@ -3,9 +3,9 @@
 //!
 //! | command | what it does |
 //! |---|---|
-//! | `wait-text TEXT` | waits until TEXT appears on the text screen |
+//! | `wait "TEXT"`, `wait-text TEXT` | waits until TEXT appears on the text screen |
 //! | `wait-serial TEXT` | waits until COM1 output contains TEXT |
-//! | `type TEXT` | types TEXT (US layout; `\n` Enter, `\t` Tab, `\e` Esc, `\\`) |
+//! | `type "TEXT"` | types TEXT (US layout; `\n` Enter, `\t` Tab, `\e` Esc, `\\`) |
 //! | `key CHORD` | presses and releases a key chord, e.g. `ctrl+alt+delete`, `f5` |
 //! | `screenshot FILE` | saves the screen as a PNG |
 //! | `sleep MS` | waits MS milliseconds of host time |
@@ -13,6 +13,11 @@
 //! | `echo TEXT` | prints TEXT on stderr (tests wait for it) |
 //! | `pause` / `resume` | stops and restarts the CPU (the screen stays) |
 //! | `quit` | ends the run |
+//!
+//! A TEXT argument is either quoted — `"..."` with the escapes `\n \r \t \e \\ \" \xHH`,
+//! where a backslash before any other character stands for itself (`"A:\>"`) — or the rest
+//! of the line: as written for `wait`/`wait-text`/`echo`, with the escapes (and no quote
+//! escape) for `type` and `wait-serial`.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -81,6 +86,61 @@ fn unescape(s: &str) -> std::result::Result<String, String> {
     Ok(out)
 }
 
+/// A quoted string: `"` ... `"` with the escapes of `unescape` plus `\"`; a backslash
+/// before any other character is kept as it is, so `"A:\>"` is `A:\>`. Nothing but blanks
+/// or a `#` comment may follow the closing quote.
+fn quoted(arg: &str) -> std::result::Result<String, String> {
+    let mut chars = arg
+        .trim_start()
+        .strip_prefix('"')
+        .ok_or("expected a quoted string")?
+        .chars();
+    let mut out = String::new();
+    loop {
+        match chars.next() {
+            None => return Err("the quoted string has no closing \"".into()),
+            Some('"') => break,
+            Some('\\') => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('r') => out.push('\r'),
+                Some('t') => out.push('\t'),
+                Some('e') => out.push('\x1B'),
+                Some('\\') => out.push('\\'),
+                Some('"') => out.push('"'),
+                Some('x') => {
+                    let hex: String = chars.by_ref().take(2).collect();
+                    let v =
+                        u8::from_str_radix(&hex, 16).map_err(|_| format!("bad escape \\x{hex}"))?;
+                    out.push(v as char);
+                }
+                Some(c) => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                None => return Err("the quoted string has no closing \"".into()),
+            },
+            Some(c) => out.push(c),
+        }
+    }
+    let rest = chars.as_str().trim();
+    if !(rest.is_empty() || rest.starts_with('#')) {
+        return Err(format!("unexpected {rest:?} after the quoted string"));
+    }
+    Ok(out)
+}
+
+/// A TEXT argument: quoted, or else the rest of the line through `unquoted`.
+fn text(
+    arg: &str,
+    unquoted: impl Fn(&str) -> std::result::Result<String, String>,
+) -> std::result::Result<String, String> {
+    if arg.trim_start().starts_with('"') {
+        quoted(arg)
+    } else {
+        unquoted(arg)
+    }
+}
+
 fn parse_line(line: &str) -> std::result::Result<Option<Command>, String> {
     let line = line.trim_start();
     if line.is_empty() || line.starts_with('#') {
@@ -100,18 +160,26 @@ fn parse_line(line: &str) -> std::result::Result<Option<Command>, String> {
             .parse::<u64>()
             .map_err(|_| format!("{word} needs {what}, not {arg:?}"))
     };
+    let raw = |a: &str| Ok::<String, String>(a.to_string());
+    let nonempty = |t: String| {
+        if t.is_empty() {
+            Err(format!("{word} needs a text"))
+        } else {
+            Ok(t)
+        }
+    };
     let cmd = match word {
-        "wait-text" => {
+        "wait" | "wait-text" => {
             need("a text")?;
-            Command::WaitText(arg.to_string())
+            Command::WaitText(nonempty(text(arg, raw)?)?)
         }
         "wait-serial" => {
             need("a text")?;
-            Command::WaitSerial(unescape(arg)?)
+            Command::WaitSerial(nonempty(text(arg, unescape)?)?)
         }
         "type" => {
             need("a text")?;
-            let text = unescape(arg)?;
+            let text = text(arg, unescape)?;
             let mut codes = Vec::new();
             for c in text.chars() {
                 codes.extend(keymap::type_char(c).ok_or(format!("cannot type {c:?}"))?);
@@ -123,11 +191,11 @@ fn parse_line(line: &str) -> std::result::Result<Option<Command>, String> {
         ),
         "screenshot" => {
             need("a file name")?;
-            Command::Screenshot(PathBuf::from(arg.trim()))
+            Command::Screenshot(PathBuf::from(text(arg, |a| Ok(a.trim().to_string()))?))
         }
         "sleep" => Command::Sleep(Duration::from_millis(number("milliseconds")?)),
         "timeout" => Command::Timeout(Duration::from_secs(number("seconds")?)),
-        "echo" => Command::Echo(arg.to_string()),
+        "echo" => Command::Echo(text(arg, raw)?),
         "pause" => Command::Pause(true),
         "resume" => Command::Pause(false),
         "quit" => Command::Quit,
@@ -234,6 +302,80 @@ mod tests {
         assert_eq!(cmds[3], Command::Sleep(Duration::from_millis(10)));
         assert_eq!(cmds[4], Command::Screenshot("x.png".into()));
         assert_eq!(cmds[5], Command::Quit);
+    }
+
+    fn commands(text: &str) -> Vec<Command> {
+        Script::parse(text)
+            .unwrap()
+            .commands
+            .into_iter()
+            .map(|(_, c)| c)
+            .collect()
+    }
+
+    /// The syntax of the project's issue: quoted texts, `wait`, `sleep` in milliseconds.
+    #[test]
+    fn parses_the_quoted_syntax() {
+        let cmds = commands(
+            "wait \"A:\\>\"\ntype \"dir\\n\"\nwait \"bytes free\"\nsleep 250\nscreenshot out.png\nquit\n",
+        );
+        assert_eq!(
+            cmds,
+            [
+                Command::WaitText("A:\\>".into()),
+                Command::Keys(vec![0x20, 0xA0, 0x17, 0x97, 0x13, 0x93, 0x1C, 0x9C]),
+                Command::WaitText("bytes free".into()),
+                Command::Sleep(Duration::from_millis(250)),
+                Command::Screenshot("out.png".into()),
+                Command::Quit,
+            ]
+        );
+        // The same keys from the unquoted form, and the unquoted wait-text kept as written.
+        assert_eq!(commands("type dir\\n")[0], cmds[1]);
+        assert_eq!(commands("wait-text A:\\>")[0], cmds[0]);
+        assert_eq!(commands("wait-text \"A:\\>\"")[0], cmds[0]);
+        // Escapes inside quotes: quote, backslash, CR, tab, Esc, \xHH; spaces kept; a
+        // comment may follow.
+        assert_eq!(
+            commands(r#"wait "say \"hi\" \\ \r\t\e\x41  " # comment"#)[0],
+            Command::WaitText("say \"hi\" \\ \r\t\x1BA  ".into())
+        );
+        assert_eq!(
+            commands(r#"wait-serial "login:\n""#)[0],
+            Command::WaitSerial("login:\n".into())
+        );
+        assert_eq!(
+            commands(r#"echo "a # b""#)[0],
+            Command::Echo("a # b".into())
+        );
+        assert_eq!(
+            commands(r#"screenshot "my shot.png""#)[0],
+            Command::Screenshot("my shot.png".into())
+        );
+        // A typed quote: Shift and the apostrophe key.
+        assert_eq!(
+            commands(r#"type "\"""#)[0],
+            Command::Keys(vec![0x2A, 0x28, 0xA8, 0xAA])
+        );
+    }
+
+    #[test]
+    fn bad_quoted_lines_are_named() {
+        for (text, want) in [
+            (
+                "wait \"A:\\>",
+                "line 1: the quoted string has no closing \"",
+            ),
+            (
+                "wait \"x\" y",
+                "line 1: unexpected \"y\" after the quoted string",
+            ),
+            ("type \"\\xZZ\"", "line 1: bad escape \\xZZ"),
+            ("wait \"\"", "line 1: wait needs a text"),
+            ("wait", "line 1: wait needs a text"),
+        ] {
+            assert_eq!(Script::parse(text).err().unwrap(), want, "{text}");
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ use super::runner::{self, Publish, Runner, Shared};
 use super::script::Script;
 use super::window::WindowFrontend;
 use super::{headless, term};
+use crate::devices::uart::Sink;
 use crate::machine::{Machine, Outcome};
 use crate::{Error, Result};
 
@@ -36,6 +37,31 @@ impl std::str::FromStr for DisplayKind {
     }
 }
 
+/// Where the serial console (COM1) goes: `--serial stdio|file:PATH|null`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SerialKind {
+    /// Output on stdout, stdin to COM1's receiver (raw mode when stdin is a terminal).
+    Stdio,
+    /// Output written to this file (created or truncated); no input.
+    File(PathBuf),
+    /// Output discarded; no input.
+    Null,
+}
+
+impl std::str::FromStr for SerialKind {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "stdio" => Ok(SerialKind::Stdio),
+            "null" => Ok(SerialKind::Null),
+            _ => match s.strip_prefix("file:") {
+                Some(path) if !path.is_empty() => Ok(SerialKind::File(PathBuf::from(path))),
+                _ => Err(format!("--serial {s:?}: give stdio, file:PATH or null")),
+            },
+        }
+    }
+}
+
 /// The user's frontend choices.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -53,6 +79,9 @@ pub struct Options {
     pub timeout: Option<std::time::Duration>,
     /// Print the text screen on stdout when the run ends.
     pub print_screen: bool,
+    /// Where COM1 goes; None: stdio with no display, stdout only with a window, nowhere in
+    /// the terminal display.
+    pub serial: Option<SerialKind>,
 }
 
 impl Default for Options {
@@ -65,6 +94,7 @@ impl Default for Options {
             until_screen: None,
             timeout: None,
             print_screen: false,
+            serial: None,
         }
     }
 }
@@ -106,6 +136,11 @@ pub fn run(machine: &mut Machine, opts: &Options) -> Result<Outcome> {
         )));
     }
     let script = opts.script.as_deref().map(Script::load).transpose()?;
+    if opts.display == Some(DisplayKind::Term) && opts.serial == Some(SerialKind::Stdio) {
+        return Err(Error::Usage(
+            "--serial stdio and --display term cannot share the terminal".into(),
+        ));
+    }
     if opts.display == Some(DisplayKind::Term)
         && !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal())
     {
@@ -113,10 +148,36 @@ pub fn run(machine: &mut Machine, opts: &Options) -> Result<Outcome> {
             "--display term needs a terminal on stdin and stdout".into(),
         ));
     }
+    // A bad file name is an error before anything runs.
+    let serial_file = match &opts.serial {
+        Some(SerialKind::File(path)) => Some(std::sync::Arc::new(
+            std::fs::File::create(path).map_err(|e| Error::io(path, e))?,
+        )),
+        _ => None,
+    };
     runner::install_ctrl_c();
     let shared = Shared::new();
     let (tx, rx) = channel();
     let chosen = choose(opts);
+    // COM1: the user's choice, else what suits the display. `stdin` says whether host
+    // input goes to COM1 (the terminal in raw mode).
+    let (sink, stdin) = match (&opts.serial, &chosen) {
+        (Some(SerialKind::Stdio), _) | (None, Chosen::None) => (Sink::Stdout, true),
+        (Some(SerialKind::File(_)), _) => (Sink::File(serial_file.expect("opened above")), false),
+        (Some(SerialKind::Null), _) | (None, Chosen::Term) => (Sink::Discard, false),
+        // A window: COM1's output on stdout, as a log beside the window.
+        (None, Chosen::Window(_)) => (Sink::Stdout, false),
+    };
+    machine.set_serial_sink(sink);
+    let serial_console = || {
+        if stdin {
+            let raw = headless::RawStdin::enter();
+            headless::spawn_stdin_reader(tx.clone());
+            Some(raw)
+        } else {
+            None
+        }
+    };
     let publish = match chosen {
         Chosen::Window(_) => Publish::Frame,
         Chosen::Term => Publish::Text,
@@ -136,11 +197,12 @@ pub fn run(machine: &mut Machine, opts: &Options) -> Result<Outcome> {
     };
     let outcome = match chosen {
         Chosen::None => {
-            let _raw = headless::RawStdin::enter();
-            headless::spawn_stdin_reader(tx);
+            let _raw = serial_console();
+            drop(tx);
             runner(&mut *machine, rx, shared, script).run()
         }
         Chosen::Window(window) => {
+            let _raw = serial_console();
             let front_shared = shared.clone();
             let outcome = std::thread::scope(|s| {
                 let emu = s.spawn(|| runner(&mut *machine, rx, shared, script).run());
@@ -151,8 +213,7 @@ pub fn run(machine: &mut Machine, opts: &Options) -> Result<Outcome> {
             outcome.unwrap_or_else(|_| Err(panicked()))
         }
         Chosen::Term => {
-            // The terminal shows the screen: COM1 must not write over it.
-            machine.set_serial_echo(false);
+            // The terminal shows the screen: COM1 never writes over it (checked above).
             let front_shared = shared.clone();
             let (outcome, term_result) = std::thread::scope(|s| {
                 let emu = s.spawn(|| runner(&mut *machine, rx, shared, script).run());

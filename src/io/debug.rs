@@ -13,7 +13,7 @@ pub struct DebugPorts {
     /// Last value written to port 0x80 and to port 0x190.
     pub post_code: Option<u8>,
     pub post_code_190: Option<u8>,
-    /// Print every POST code as it changes.
+    /// Log every write to ports 0x80 and 0x190 on stderr (repeated values too).
     pub log_post: bool,
     exit: Option<i32>,
 }

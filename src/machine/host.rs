@@ -15,10 +15,10 @@ impl Machine {
         self.bus().uarts[0].rx_pending() == 0
     }
 
-    /// Whether COM1 output is copied to the host's stdout (frontends that own the terminal
-    /// turn this off).
-    pub fn set_serial_echo(&mut self, on: bool) {
-        with_bus(&mut self.cpu, |_, bus| bus.uarts[0].echo = on);
+    /// Where COM1's output goes on the host (`--serial`; frontends that own the terminal
+    /// send it nowhere).
+    pub fn set_serial_sink(&mut self, sink: crate::devices::uart::Sink) {
+        with_bus(&mut self.cpu, |_, bus| bus.uarts[0].sink = sink);
     }
 
     /// Everything the guest sent to COM1 so far (the first 16 MiB).

@@ -37,9 +37,9 @@ pub struct MachineConfig {
     pub bios: Option<PathBuf>,
     /// Stop after this many instructions.
     pub max_instructions: Option<u64>,
-    /// Print POST codes (ports 0x80 and 0x190) as they change.
+    /// Log every write to the POST code ports 0x80 and 0x190 on stderr.
     pub post_codes: bool,
-    /// Copy the 0xE9 console to stdout.
+    /// Copy COM1's output to stdout, and port 0xE9's for firmware images run with `bios`.
     pub echo_console: bool,
     /// Print the CPU registers when the run ends.
     pub dump_state: bool,
@@ -194,7 +194,9 @@ impl Machine {
         // is still recorded but only echoed for firmware images, which have no other output.
         bus.debug.echo = config.echo_console && !builtin_bios;
         bus.debug.log_post = config.post_codes;
-        bus.uarts[0].echo = config.echo_console;
+        if config.echo_console {
+            bus.uarts[0].sink = crate::devices::uart::Sink::Stdout;
+        }
         bus.fdc.drives = floppies;
         bus.ata[0].drives = [hda.map(AtaDrive::new), hdb.map(AtaDrive::new)];
         bus.ata[1].drives[0] = cdrom.map(AtaDrive::cdrom);

@@ -35,6 +35,110 @@ const FLOPPIES: [(u64, u32, u32, u32, u8); 8] = [
     (2_949_120, 80, 2, 36, 5),
 ];
 
+/// The CHS geometry the BIOS reports for a hard disk of `sectors` sectors (INT 13h AH=08h,
+/// CHS transfers, the INT 41h/46h tables and CMOS), as a BIOS of the EDD era does:
+///
+/// - When sector 0 holds a partition table whose CHS fields all agree with their LBA fields
+///   under one geometry, that geometry: the tool that partitioned the image (sfdisk, fdisk,
+///   DOS FDISK) wrote it, and boot code that reads the partition's CHS address or its
+///   boot sector's BPB geometry expects it back. (QEMU guesses from the partition table too,
+///   but only from the end head and sector, which modern tools no longer align.)
+/// - Otherwise LBA-assisted translation from the size: 63 sectors per track and 16, 32, 64,
+///   128 or 255 heads, the fewest that bring the cylinders to 1024 (so CHS reaches 504 MiB,
+///   1 GiB, ... up to 7.8 GiB).
+///
+/// The cylinders are at most 1024 (INT 13h's 10-bit cylinder number).
+pub fn bios_geometry(sectors: u64, mbr: Option<&[u8; SECTOR]>) -> Geometry {
+    let (heads, spt) = mbr
+        .and_then(|m| partition_table_geometry(m, sectors))
+        .unwrap_or_else(|| {
+            let heads = [16u32, 32, 64, 128, 255]
+                .into_iter()
+                .find(|&h| sectors <= 1024 * h as u64 * 63)
+                .unwrap_or(255);
+            (heads, 63)
+        });
+    Geometry {
+        cylinders: (sectors / (heads as u64 * spt as u64)).clamp(1, 1024) as u32,
+        heads,
+        sectors: spt,
+    }
+}
+
+/// The (heads, sectors per track) under which every CHS address in an MBR partition table
+/// matches its LBA (addresses past cylinder 1023 saturate at 1023/H-1/S, or 1023/255/63),
+/// None when there is no partition table or no geometry fits. Common geometries are tried
+/// first; then every one.
+fn partition_table_geometry(mbr: &[u8; SECTOR], sectors: u64) -> Option<(u32, u32)> {
+    if mbr[510..512] != [0x55, 0xAA] {
+        return None;
+    }
+    // (cylinder, head, sector) and the LBA it should be.
+    let mut points = Vec::new();
+    for e in mbr[446..510].chunks_exact(16) {
+        if e[0] & 0x7F != 0 {
+            return None; // not a boot flag: boot code, not a partition table
+        }
+        let start = u32::from_le_bytes([e[8], e[9], e[10], e[11]]) as u64;
+        let len = u32::from_le_bytes([e[12], e[13], e[14], e[15]]) as u64;
+        if e[4] == 0 || len == 0 {
+            continue;
+        }
+        let chs = |b: &[u8]| {
+            (
+                b[2] as u64 | ((b[1] as u64 & 0xC0) << 2),
+                b[0] as u64,
+                b[1] as u64 & 0x3F,
+            )
+        };
+        points.push((chs(&e[1..4]), start));
+        points.push((chs(&e[5..8]), start + len - 1));
+    }
+    if points.is_empty() {
+        return None;
+    }
+    let fits = |heads: u64, spt: u64| {
+        sectors >= heads * spt
+            && points.iter().all(|&((c, h, s), lba)| {
+                let beyond = lba >= 1024 * heads * spt;
+                if c == 1023 && beyond {
+                    return true;
+                }
+                s >= 1 && s <= spt && h < heads && (c * heads + h) * spt + s - 1 == lba
+            })
+    };
+    let common = [
+        (255, 63),
+        (240, 63),
+        (128, 63),
+        (64, 63),
+        (32, 63),
+        (16, 63),
+        (64, 32),
+        (128, 32),
+        (255, 32),
+        (16, 17),
+    ];
+    let all = (1..=63u64)
+        .rev()
+        .flat_map(|s| (1..=255u64).rev().map(move |h| (h, s)));
+    common
+        .into_iter()
+        .chain(all)
+        .find(|&(h, s)| fits(h, s))
+        .map(|(h, s)| (h as u32, s as u32))
+}
+
+/// The geometry an ATA disk reports in IDENTIFY DEVICE (16 heads, 63 sectors, at most
+/// 16383 cylinders), which EDD calls the physical geometry (INT 13h AH=48h).
+pub fn ata_geometry(sectors: u64) -> Geometry {
+    Geometry {
+        cylinders: (sectors / (16 * 63)).clamp(1, 16383) as u32,
+        heads: 16,
+        sectors: 63,
+    }
+}
+
 /// Where a disk's bytes live: an image file (written through) or memory (built-in media).
 enum Backing {
     File(File),
@@ -132,7 +236,14 @@ impl Disk {
         match kind {
             MediaKind::Floppy => {
                 let f = floppy.ok_or_else(|| {
-                    Error::format(path, format!("{size} bytes is not a floppy size"))
+                    Error::format(
+                        path,
+                        format!(
+                            "{size} bytes is not a floppy size (160K, 180K, 320K, 360K, 720K, \
+                             1.2M, 1.44M or 2.88M: {} bytes)",
+                            FLOPPIES.map(|f| f.0.to_string()).join(", ")
+                        ),
+                    )
                 })?;
                 disk.geometry = Geometry {
                     cylinders: f.1,
@@ -148,13 +259,9 @@ impl Disk {
                         format!("unknown image format: {size} bytes is neither a floppy size nor whole 512-byte sectors"),
                     ));
                 }
-                let (heads, spt) = (16u64, 63u64);
-                let cylinders = (disk.sectors / (heads * spt)).clamp(1, 1024);
-                disk.geometry = Geometry {
-                    cylinders: cylinders as u32,
-                    heads: heads as u32,
-                    sectors: spt as u32,
-                };
+                let mut mbr = [0u8; SECTOR];
+                let mbr = disk.read(0, &mut mbr).ok().map(|()| &mbr);
+                disk.geometry = bios_geometry(disk.sectors, mbr);
             }
             MediaKind::CdRom => {
                 disk.read_only = true;
@@ -272,6 +379,81 @@ mod tests {
         let _ = std::fs::remove_file(&p);
         let p = temp_image("odd.img", 1000);
         assert!(Disk::open(&p, None).is_err());
+        let _ = std::fs::remove_file(&p);
+    }
+
+    /// An MBR with one partition, its CHS fields written for `heads`/63 as sfdisk does.
+    fn mbr(start: u64, len: u64, heads: u64) -> [u8; SECTOR] {
+        let chs = |lba: u64| {
+            let c = (lba / (heads * 63)).min(1023);
+            let (h, s) = if lba / (heads * 63) > 1023 {
+                (heads - 1, 63)
+            } else {
+                (lba / 63 % heads, lba % 63 + 1)
+            };
+            [h as u8, (s | (c >> 2 & 0xC0)) as u8, c as u8]
+        };
+        let mut m = [0u8; SECTOR];
+        let e = &mut m[446..462];
+        e[0] = 0x80;
+        e[1..4].copy_from_slice(&chs(start));
+        e[4] = 0x06;
+        e[5..8].copy_from_slice(&chs(start + len - 1));
+        e[8..12].copy_from_slice(&(start as u32).to_le_bytes());
+        e[12..16].copy_from_slice(&(len as u32).to_le_bytes());
+        m[510] = 0x55;
+        m[511] = 0xAA;
+        m
+    }
+
+    #[test]
+    fn hard_disk_geometry_from_the_partition_table_or_the_size() {
+        let g = |c, h, s| Geometry {
+            cylinders: c,
+            heads: h,
+            sectors: s,
+        };
+        // By size: 16 heads up to 504 MiB, then LBA-assisted translation.
+        assert_eq!(bios_geometry(65536, None), g(65, 16, 63));
+        assert_eq!(bios_geometry(1024 * 16 * 63, None), g(1024, 16, 63));
+        assert_eq!(bios_geometry(4 << 20, None), g(520, 128, 63)); // 2 GiB
+        assert_eq!(bios_geometry(4 << 21, None), g(522, 255, 63)); // 4 GiB
+        assert_eq!(bios_geometry(64 << 21, None), g(1024, 255, 63)); // 64 GiB
+                                                                     // A 32 MiB image partitioned by sfdisk (255 heads, partition at 2048 to the end):
+                                                                     // its CHS fields only fit 255/63, which the BIOS then reports.
+        let m = mbr(2048, 65536 - 2048, 255);
+        assert_eq!(bios_geometry(65536, Some(&m)), g(4, 255, 63));
+        // The bytes sfdisk 2.38 wrote for that image.
+        assert_eq!(
+            m[446..462],
+            [0x80, 0x20, 0x21, 0x00, 0x06, 0x14, 0x10, 0x04, 0, 8, 0, 0, 0, 0xF8, 0, 0]
+        );
+        // Partitioned for 16 heads: 16 heads.
+        let m = mbr(63, 65536 - 63, 16);
+        assert_eq!(bios_geometry(65536, Some(&m)), g(65, 16, 63));
+        // Past cylinder 1023 the CHS fields saturate; the start still decides (2 GiB disk,
+        // partition at sector 1200000, LBA-only end).
+        let m = mbr(1_200_000, (4 << 20) - 1_200_000, 255);
+        assert_eq!(bios_geometry(4 << 20, Some(&m)), g(261, 255, 63));
+        // A boot sector (boot code where the table would be) or CHS fields that fit no
+        // geometry: the size decides.
+        let mut m = mbr(2048, 1000, 255);
+        m[446] = 0x33;
+        assert_eq!(bios_geometry(65536, Some(&m)), g(65, 16, 63));
+        let mut m = mbr(2048, 1000, 255);
+        m[447] = 0x3F; // start sector 63 in head 32: LBA 2078, not 2048
+        assert_eq!(bios_geometry(65536, Some(&m)), g(65, 16, 63));
+    }
+
+    #[test]
+    fn a_floppy_drive_refuses_other_sizes_naming_the_sizes() {
+        let p = temp_image("notfd.img", 1_000_448);
+        let e = Disk::open(&p, Some(MediaKind::Floppy))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("1000448 bytes is not a floppy size"), "{e}");
+        assert!(e.contains("1474560"), "{e}");
         let _ = std::fs::remove_file(&p);
     }
 
