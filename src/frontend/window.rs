@@ -200,7 +200,11 @@ impl WindowFrontend {
                         .iter()
                         .any(|k| held.contains(k));
                 if down {
-                    held.insert(key);
+                    if !held.insert(key) {
+                        // The host's auto-repeat of a key already down: the PS/2 keyboard
+                        // repeats held keys itself, at the rate the guest set (F3h).
+                        continue;
+                    }
                 } else {
                     held.remove(&key);
                 }
