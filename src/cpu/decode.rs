@@ -114,12 +114,14 @@ impl BlockCache {
         &self.blocks[id as usize]
     }
 
-    /// The block that followed `from` at `eip` in fetch context `gen`, if remembered and
-    /// still valid.
+    /// The block that followed `from` at `eip` in fetch context `gen`, if remembered. A
+    /// link is only as old as its generation: dropping blocks (code writes) moves the CPU
+    /// to a new generation, and a flush to a new cache generation, so a link that matches
+    /// leads to a valid block.
     #[inline(always)]
     pub fn follow(&self, from: u32, eip: u32, gen: u32) -> Option<u32> {
         for l in &self.links[from as usize] {
-            if l.eip == eip && l.gen == gen && l.id != EMPTY && self.blocks[l.id as usize].valid {
+            if l.eip == eip && l.gen == gen && l.id != EMPTY {
                 return Some(l.id);
             }
         }

@@ -507,6 +507,8 @@ impl Cpu {
     }
 
     fn apply_code_writes(&mut self, cache: &mut BlockCache) {
+        // Blocks may be dropped: links made before lead nowhere (see `BlockCache::follow`).
+        self.fetch_gen = self.fetch_gen.wrapping_add(1);
         let mut writes = std::mem::take(&mut self.code_writes);
         let overflow = self.mem.take_code_writes(&mut writes);
         if overflow {
