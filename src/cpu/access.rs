@@ -163,6 +163,32 @@ impl Cpu {
         }
     }
 
+    /// The fast path of a data write: like `fast_access`, and also taking pages that hold
+    /// decoded code through their code-write tag (`Fast::ctag`); `true` with the offset
+    /// means the write must be reported with `Memory::note_code_page_write`.
+    #[inline(always)]
+    fn fast_write(&self, seg: Seg, off: u32, size: u32) -> Option<(u32, bool)> {
+        let s = &self.seg[seg as usize];
+        let last = off.wrapping_add(size - 1);
+        if !(last >= off && last <= s.limit && s.attrs & 0x1E == 0x12) {
+            return None;
+        }
+        let lin = s.base.wrapping_add(off);
+        if lin & 0xFFF > 0x1000 - size {
+            return None;
+        }
+        let f = &self.tlb.fast[Tlb::fast_index(lin)];
+        let tag = (lin & !0xFFF) | self.tlb.fast_key;
+        let host = f.host | (lin & 0xFFF);
+        if f.wtag == tag {
+            Some((host, false))
+        } else if f.ctag == tag {
+            Some((host, true))
+        } else {
+            None
+        }
+    }
+
     #[inline(always)]
     pub fn read8(&mut self, seg: Seg, off: u32) -> Result<u8, Exception> {
         match self.fast_access::<false>(seg, off, 1) {
@@ -189,9 +215,12 @@ impl Cpu {
 
     #[inline(always)]
     pub fn write8(&mut self, seg: Seg, off: u32, v: u8) -> Exec {
-        match self.fast_access::<true>(seg, off, 1) {
-            Some(h) => {
+        match self.fast_write(seg, off, 1) {
+            Some((h, code)) => {
                 self.mem.host_write(h, [v]);
+                if code {
+                    self.mem.note_code_page_write(h, 1);
+                }
                 Ok(())
             }
             None => self.write_slow(seg, off, 1, v as u32),
@@ -200,9 +229,12 @@ impl Cpu {
 
     #[inline(always)]
     pub fn write16(&mut self, seg: Seg, off: u32, v: u16) -> Exec {
-        match self.fast_access::<true>(seg, off, 2) {
-            Some(h) => {
+        match self.fast_write(seg, off, 2) {
+            Some((h, code)) => {
                 self.mem.host_write(h, v.to_le_bytes());
+                if code {
+                    self.mem.note_code_page_write(h, 2);
+                }
                 Ok(())
             }
             None => self.write_slow(seg, off, 2, v as u32),
@@ -211,9 +243,12 @@ impl Cpu {
 
     #[inline(always)]
     pub fn write32(&mut self, seg: Seg, off: u32, v: u32) -> Exec {
-        match self.fast_access::<true>(seg, off, 4) {
-            Some(h) => {
+        match self.fast_write(seg, off, 4) {
+            Some((h, code)) => {
                 self.mem.host_write(h, v.to_le_bytes());
+                if code {
+                    self.mem.note_code_page_write(h, 4);
+                }
                 Ok(())
             }
             None => self.write_slow(seg, off, 4, v),

@@ -225,7 +225,7 @@ impl Memory {
 
     /// After the CPU wrote `len` bytes at RAM offset `a` (inside one page) of a page that
     /// holds decoded code: logs the write when it touched a decoded line.
-    #[inline]
+    #[inline(never)]
     pub(crate) fn note_code_page_write(&mut self, a: u32, len: u32) {
         let a = a as usize;
         if self.code_lines[a >> PAGE_SHIFT] & line_bits(a, len as usize) != 0 {

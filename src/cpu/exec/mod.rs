@@ -140,7 +140,10 @@ impl Op {
         // instruction, and the 8086's own handlers, stay as they are.
         let ordinary = table()[op.code() as usize] as usize == handler as usize;
         if ordinary {
-            if let Some(fast) = fast::specialize(&op).or_else(|| fast_flow::specialize(&op)) {
+            if let Some(fast) = fast::specialize(&op)
+                .or_else(|| fast_flow::specialize(&op))
+                .or_else(|| string::specialize(&op))
+            {
                 op.handler = fast;
             }
         }

@@ -324,6 +324,62 @@ fn string_op<const SIZE: u32, const KIND: usize>(cpu: &mut Cpu, op: &Op) -> Exec
     Ok(())
 }
 
+/// LODS without a REP prefix, on every CPU but the 286 (whose SI moves even when the read
+/// faults: the generic path): one read and an index update.
+fn lods_once<const SIZE: u32>(cpu: &mut Cpu, op: &Op) -> Exec {
+    if cpu.model == CpuModel::I286 {
+        return string_op::<SIZE, { Kind::Lods as usize }>(cpu, op);
+    }
+    let amask = if op.addr32 { u32::MAX } else { 0xFFFF };
+    let si = cpu.gpr[ESI] & amask;
+    let v = read_n(cpu, SIZE, op.mem.seg, si)?;
+    match SIZE {
+        1 => cpu.set_reg8(0, v as u8),
+        2 => cpu.set_reg16(EAX, v as u16),
+        _ => cpu.gpr[EAX] = v,
+    }
+    let delta = if cpu.df() {
+        0u32.wrapping_sub(SIZE)
+    } else {
+        SIZE
+    };
+    cpu.gpr[ESI] = (cpu.gpr[ESI] & !amask) | (si.wrapping_add(delta) & amask);
+    Ok(())
+}
+
+/// STOS without a REP prefix (see `lods_once`).
+fn stos_once<const SIZE: u32>(cpu: &mut Cpu, op: &Op) -> Exec {
+    if cpu.model == CpuModel::I286 {
+        return string_op::<SIZE, { Kind::Stos as usize }>(cpu, op);
+    }
+    let amask = if op.addr32 { u32::MAX } else { 0xFFFF };
+    let di = cpu.gpr[EDI] & amask;
+    write_n(cpu, SIZE, Seg::Es, di, cpu.gpr[EAX])?;
+    let delta = if cpu.df() {
+        0u32.wrapping_sub(SIZE)
+    } else {
+        SIZE
+    };
+    cpu.gpr[EDI] = (cpu.gpr[EDI] & !amask) | (di.wrapping_add(delta) & amask);
+    Ok(())
+}
+
+/// Faster handlers for LODS and STOS without a REP prefix (the common DOS loop forms).
+pub fn specialize(op: &Op) -> Option<super::Handler> {
+    if op.has_rep_prefix() || op.has_repne_prefix() {
+        return None;
+    }
+    Some(match op.code() {
+        Code::Lodsb_AL_m8 => lods_once::<1>,
+        Code::Lodsw_AX_m16 => lods_once::<2>,
+        Code::Lodsd_EAX_m32 => lods_once::<4>,
+        Code::Stosb_m8_AL => stos_once::<1>,
+        Code::Stosw_m16_AX => stos_once::<2>,
+        Code::Stosd_m32_EAX => stos_once::<4>,
+        _ => return None,
+    })
+}
+
 fn handler(code: Code) -> Option<super::Handler> {
     let m = code.mnemonic();
     macro_rules! pick {

@@ -59,12 +59,15 @@ fn state(rng: &mut Rng, bitness: u32) -> Cpu {
         cpu.gpr[r] = rng.value();
     }
     cpu.gpr[3] = DATA + (rng.next() & 0xFF);
+    cpu.gpr[6] = (cpu.gpr[6] & !0xFFFF) | (DATA + 8 + (rng.next() & 0xFF));
+    cpu.gpr[7] = (cpu.gpr[7] & !0xFFFF) | (DATA + 8 + (rng.next() & 0xFF));
     cpu.gpr[ESP] = 0x8000 + (rng.next() & 0x3F);
     for k in 0..0x400u32 {
         cpu.mem.write_u8(DATA + k, rng.next() as u8);
         cpu.mem.write_u8(0x7F80 + k % 0x100, rng.next() as u8);
     }
-    cpu.load_eflags_raw(rng.next() & STATUS_FLAGS | 2);
+    let df = if rng.next() & 1 != 0 { 0x400 } else { 0 };
+    cpu.load_eflags_raw(rng.next() & STATUS_FLAGS | df | 2);
     if rng.next() & 1 != 0 {
         // A pending lazy record, so CF/OF reads go through it.
         let (a, b) = (rng.value(), rng.value());
@@ -180,6 +183,25 @@ fn stack_and_near_branches_32() {
         a.ret().unwrap();
         a.ret_1(12).unwrap();
         a.jmp(0x2000).unwrap();
+    });
+}
+
+#[test]
+fn lods_and_stos_without_rep() {
+    // 32-bit addressing (ESI/EDI whole) and, with a 67h prefix, 16-bit (SI/DI wrap).
+    check(32, |a| {
+        a.lodsb().unwrap();
+        a.lodsw().unwrap();
+        a.lodsd().unwrap();
+        a.stosb().unwrap();
+        a.stosw().unwrap();
+        a.stosd().unwrap();
+    });
+    check(16, |a| {
+        a.lodsb().unwrap();
+        a.lodsw().unwrap();
+        a.stosb().unwrap();
+        a.stosw().unwrap();
     });
 }
 
