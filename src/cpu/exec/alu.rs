@@ -119,7 +119,7 @@ fn alu32<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
 
 /// The result of `a OP b` without touching flags.
 #[inline(always)]
-fn peek<const OP: u8>(cpu: &Cpu, mask: u32, a: u32, b: u32) -> u32 {
+pub(super) fn peek<const OP: u8>(cpu: &Cpu, mask: u32, a: u32, b: u32) -> u32 {
     let r = match OP {
         ADD => a.wrapping_add(b),
         ADC => a.wrapping_add(b).wrapping_add(cpu.cf() as u32),

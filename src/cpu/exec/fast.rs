@@ -12,7 +12,7 @@ use crate::cpu::model::CpuModel;
 use crate::cpu::state::{Seg, ECX};
 use crate::cpu::Cpu;
 
-use super::alu::{compute as alu, ADC, ADD, AND, CMP, OR, SBB, SUB, TEST, XOR};
+use super::alu::{compute as alu, peek, ADC, ADD, AND, CMP, OR, SBB, SUB, TEST, XOR};
 
 fn alu32_rr<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     let (d, s) = (op.r0 as usize, op.r1 as usize);
@@ -238,21 +238,6 @@ fn alu8_m_i<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     let (seg, off) = cpu.mem_operand(op);
     let a = cpu.read8(seg, off)? as u32;
     alu_m::<OP>(cpu, seg, off, a, op.imm & MASK8, MASK8)
-}
-
-/// The result of `a OP b` without touching flags.
-#[inline(always)]
-fn peek<const OP: u8>(cpu: &Cpu, mask: u32, a: u32, b: u32) -> u32 {
-    let r = match OP {
-        ADD => a.wrapping_add(b),
-        ADC => a.wrapping_add(b).wrapping_add(cpu.cf() as u32),
-        SBB => a.wrapping_sub(b).wrapping_sub(cpu.cf() as u32),
-        SUB | CMP => a.wrapping_sub(b),
-        OR => a | b,
-        XOR => a ^ b,
-        _ => a & b,
-    };
-    r & mask
 }
 
 /// Handlers for one ALU operation with a memory operand: [r32,m; m32,r; m32,imm; r8,m;
