@@ -355,7 +355,8 @@ fn specialize_reg8(op: &Op) -> Option<Handler> {
     }
     let k1 = op.op1_kind();
     let imm = is_imm(k1);
-    if !imm && !(k1 == OpKind::Register && op.op1_register().is_gpr8()) {
+    let reg = k1 == OpKind::Register && op.op1_register().is_gpr8();
+    if !(imm || reg) {
         return None;
     }
     let [rr, ri]: [Handler; 2] = match op.mnemonic() {
