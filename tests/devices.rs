@@ -395,3 +395,41 @@ fn el_torito_floppy_emulation_boots_freedos() {
     );
     let _ = std::fs::remove_file(cd);
 }
+
+const ELTORITO_HD_TESTS: &[&str] = &[
+    "booted with DL = 80h; AH=08h: CX = 0912h (SeaBIOS 0812h), DH = 01h",
+    "AH=02h: C9/H1/S18 reads, C10/H0/S1 fails",
+    "AH=03h write fails with AH = 03h (write protected)",
+    "AX=4B01h: packet 13h, media 4, drive 80h, segment 07C0h, CHS 09h/12h/01h (SeaBIOS 01h/12h/09h)",
+];
+
+/// El Torito hard disk emulation: a 10 x 2 x 18 disk image whose partition table gives its
+/// geometry, on a CD made with `-hard-disk-boot`, runs as drive 80h.
+#[test]
+fn el_torito_hard_disk_emulation() {
+    let fd = floppy("eltorito_hd.asm");
+    let mut bytes = std::fs::read(&fd).unwrap();
+    bytes.truncate(360 * 512);
+    assert!(
+        bytes[0x1BE..0x1FE].iter().all(|&b| b == 0),
+        "the guest's boot sector overlaps the partition table"
+    );
+    // One partition from C0/H0/S2 to C9/H1/S18 (LBA 1, 359 sectors).
+    bytes[0x1BE..0x1C6].copy_from_slice(&[0x80, 0, 2, 0, 0x01, 1, 18, 9]);
+    bytes[0x1C6..0x1CA].copy_from_slice(&1u32.to_le_bytes());
+    bytes[0x1CA..0x1CE].copy_from_slice(&359u32.to_le_bytes());
+    let img = tmp("eltorito_hd.img");
+    std::fs::write(&img, bytes).unwrap();
+    let cd = emulation_iso(&img, "eltorito_hd", &["-hard-disk-boot"]);
+    run_guest(
+        MachineConfig {
+            cdrom: Some(cd.clone()),
+            boot_cdrom_first: true,
+            ..MachineConfig::default()
+        },
+        ELTORITO_HD_TESTS,
+    );
+    for p in [fd, img, cd] {
+        let _ = std::fs::remove_file(p);
+    }
+}
