@@ -351,22 +351,30 @@ const ELTORITO_FLOPPY_TESTS: &[&str] = &[
     "AX=4B01h: packet 13h, media 2, drive 00h, controller 1/0, segment 07C0h, 1 sector",
     "the packet's image LBA, read from the CD (DL = E0h, AH=42h), is this boot sector",
     "AH=15h: floppy with change line (AH = 01h or 02h)",
+    "the real floppy (REAL...) is drive 01h; after AX=4B00h it is drive 00h again",
 ];
 
 /// El Torito 1.44 MB floppy emulation: the guest, a boot floppy image on the CD, runs as
-/// drive 00h; writes fail and AX=4B01h describes the emulation.
+/// drive 00h; writes fail and AX=4B01h describes the emulation. The real floppy A: moves
+/// to drive 01h and comes back as 00h when AX=4B00h ends the emulation.
 #[test]
 fn el_torito_floppy_emulation() {
     let img = floppy("eltorito.asm");
     let cd = emulation_iso(&img, "eltorito", &[]);
+    let mut real = b"REAL FLOPPY".to_vec();
+    real.resize(1_474_560, 0);
+    let real_fd = tmp("eltorito-real.img");
+    std::fs::write(&real_fd, real).unwrap();
     run_guest(
         MachineConfig {
+            floppies: [Some(real_fd.clone()), None],
             cdrom: Some(cd.clone()),
             boot_cdrom_first: true,
             ..MachineConfig::default()
         },
         ELTORITO_FLOPPY_TESTS,
     );
+    let _ = std::fs::remove_file(real_fd);
     let _ = std::fs::remove_file(img);
     let _ = std::fs::remove_file(cd);
 }

@@ -3,7 +3,8 @@
 ; The BIOS boots it as drive 00h and serves it through INT 13h by CHS (lib.inc loads the
 ; rest of the guest that way); checks the drive's parameters, that writes fail, the
 ; INT 13h AX=4B01h specification packet and that the packet's LBA on the CD (read through
-; DL = E0h) holds this very boot sector. Runs on emu and QEMU (SeaBIOS).
+; DL = E0h) holds this very boot sector; the host attaches a real floppy starting with
+; "REAL" as A:, which must answer as drive 01h until AX=4B00h ends the emulation. Runs on emu and QEMU (SeaBIOS).
 
 %include "lib.inc"
 
@@ -16,6 +17,7 @@ tests:
         dw t_spec, n_spec
         dw t_lba, n_lba
         dw t_type, n_type
+        dw t_real, n_real
         dw 0
 
 n_drive: db "booted with DL = 00h; AH=08h: 1.44 MB (BL = 04h, CX = 4F12h, DH = 01h)", 0
@@ -24,6 +26,7 @@ n_write: db "AH=03h write fails with AH = 03h (write protected)", 0
 n_spec: db "AX=4B01h: packet 13h, media 2, drive 00h, controller 1/0, segment 07C0h, 1 sector", 0
 n_lba: db "the packet's image LBA, read from the CD (DL = E0h, AH=42h), is this boot sector", 0
 n_type: db "AH=15h: floppy with change line (AH = 01h or 02h)", 0
+n_real: db "the real floppy (REAL...) is drive 01h; after AX=4B00h it is drive 00h again", 0
 
 spec: times 0x13 db 0xCC
 dap:
@@ -183,6 +186,45 @@ t_type:
         cmp ah, 2
         jne .fail
 .ok:
+        clc
+        ret
+.fail:
+        stc
+        ret
+
+; Reads sector 1 of drive DL to 2000:0000; ZF set if it starts with "REAL", CF on error.
+read_real:
+        push es
+        mov ax, 0x2000
+        mov es, ax
+        xor bx, bx
+        mov cx, 0x0001
+        xor dh, dh
+        mov ax, 0x0201
+        int 0x13
+        jc .out
+        cmp dword [es:0], "REAL"
+        clc
+.out:
+        pop es
+        ret
+
+t_real:
+        mov dl, 1
+        call read_real
+        jc .fail
+        jne .fail
+        mov ax, 0x4B00
+        xor dl, dl
+        mov si, spec
+        int 0x13
+        jc .fail
+        cmp byte [spec + 1], 2
+        jne .fail
+        xor dl, dl
+        call read_real
+        jc .fail
+        jne .fail
         clc
         ret
 .fail:
