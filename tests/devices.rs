@@ -320,3 +320,124 @@ fn serial_input_raises_irq4() {
     assert_eq!(bus.read(0x3F8, 1), b'A' as u32);
     assert_eq!(bus.read(0x3FD, 1) & 1, 0);
 }
+
+/// Makes an El Torito ISO whose boot image is the floppy (or hard disk) image `img`, with
+/// emulation: `xorriso -as mkisofs -b` alone gives 1.44 MB floppy emulation (the image
+/// size decides the floppy type), `extra` may add e.g. `-hard-disk-boot`.
+fn emulation_iso(img: &std::path::Path, name: &str, extra: &[&str]) -> PathBuf {
+    let dir = tmp(&format!("{name}-emul-iso"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(img, dir.join("boot.img")).unwrap();
+    let out = tmp(&format!("{name}-emul.iso"));
+    let _ = std::fs::remove_file(&out);
+    let status = Command::new("xorriso")
+        .args(["-as", "mkisofs", "-quiet", "-b", "boot.img"])
+        .args(extra)
+        .arg("-o")
+        .arg(&out)
+        .arg(&dir)
+        .status()
+        .expect("xorriso is needed (apt-get install xorriso)");
+    assert!(status.success(), "xorriso failed");
+    let _ = std::fs::remove_dir_all(dir);
+    out
+}
+
+const ELTORITO_FLOPPY_TESTS: &[&str] = &[
+    "booted with DL = 00h; AH=08h: 1.44 MB (BL = 04h, CX = 4F12h, DH = 01h)",
+    "AH=02h by CHS: sector 1 is the boot sector, C79/H1/S18 reads, C80 fails",
+    "AH=03h write fails with AH = 03h (write protected)",
+    "AX=4B01h: packet 13h, media 2, drive 00h, controller 1/0, segment 07C0h, 1 sector",
+    "the packet's image LBA, read from the CD (DL = E0h, AH=42h), is this boot sector",
+    "AH=15h: floppy with change line (AH = 01h or 02h)",
+    "the real floppy (REAL...) is drive 01h; after AX=4B00h it is drive 00h again",
+];
+
+/// El Torito 1.44 MB floppy emulation: the guest, a boot floppy image on the CD, runs as
+/// drive 00h; writes fail and AX=4B01h describes the emulation. The real floppy A: moves
+/// to drive 01h and comes back as 00h when AX=4B00h ends the emulation.
+#[test]
+fn el_torito_floppy_emulation() {
+    let img = floppy("eltorito.asm");
+    let cd = emulation_iso(&img, "eltorito", &[]);
+    let mut real = b"REAL FLOPPY".to_vec();
+    real.resize(1_474_560, 0);
+    let real_fd = tmp("eltorito-real.img");
+    std::fs::write(&real_fd, real).unwrap();
+    run_guest(
+        MachineConfig {
+            floppies: [Some(real_fd.clone()), None],
+            cdrom: Some(cd.clone()),
+            boot_cdrom_first: true,
+            ..MachineConfig::default()
+        },
+        ELTORITO_FLOPPY_TESTS,
+    );
+    let _ = std::fs::remove_file(real_fd);
+    let _ = std::fs::remove_file(img);
+    let _ = std::fs::remove_file(cd);
+}
+
+/// The FreeDOS boot floppy, put on a CD with floppy emulation, boots to its A:\> prompt.
+#[test]
+fn el_torito_floppy_emulation_boots_freedos() {
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/guests/freedos-1.44.img");
+    if !src.exists() {
+        eprintln!("SKIPPED: {} not found", src.display());
+        return;
+    }
+    let cd = emulation_iso(&src, "freedos", &[]);
+    let out = common::emu()
+        .args(["boot", "--display", "none", "--rtc-start", "1700000000"])
+        .arg(&cd)
+        .args(["--until-screen", "A:\\>", "--timeout", "60"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_file(cd);
+}
+
+const ELTORITO_HD_TESTS: &[&str] = &[
+    "booted with DL = 80h; AH=08h: CX = 0912h (SeaBIOS 0812h), DH = 01h",
+    "AH=02h: C9/H1/S18 reads, C10/H0/S1 fails",
+    "AH=03h write fails with AH = 03h (write protected)",
+    "AX=4B01h: packet 13h, media 4, drive 80h, segment 07C0h, CHS 09h/12h/01h (SeaBIOS 01h/12h/09h)",
+];
+
+/// El Torito hard disk emulation: a 10 x 2 x 18 disk image whose partition table gives its
+/// geometry, on a CD made with `-hard-disk-boot`, runs as drive 80h.
+#[test]
+fn el_torito_hard_disk_emulation() {
+    let fd = floppy("eltorito_hd.asm");
+    let mut bytes = std::fs::read(&fd).unwrap();
+    bytes.truncate(360 * 512);
+    assert!(
+        bytes[0x1BE..0x1FE].iter().all(|&b| b == 0),
+        "the guest's boot sector overlaps the partition table"
+    );
+    // One partition from C0/H0/S2 to C9/H1/S18 (LBA 1, 359 sectors).
+    bytes[0x1BE..0x1C6].copy_from_slice(&[0x80, 0, 2, 0, 0x01, 1, 18, 9]);
+    bytes[0x1C6..0x1CA].copy_from_slice(&1u32.to_le_bytes());
+    bytes[0x1CA..0x1CE].copy_from_slice(&359u32.to_le_bytes());
+    let img = tmp("eltorito_hd.img");
+    std::fs::write(&img, bytes).unwrap();
+    let cd = emulation_iso(&img, "eltorito_hd", &["-hard-disk-boot"]);
+    run_guest(
+        MachineConfig {
+            cdrom: Some(cd.clone()),
+            boot_cdrom_first: true,
+            ..MachineConfig::default()
+        },
+        ELTORITO_HD_TESTS,
+    );
+    for p in [fd, img, cd] {
+        let _ = std::fs::remove_file(p);
+    }
+}

@@ -14,7 +14,19 @@ const SECTOR_NOT_FOUND: u8 = 0x04;
 const WRITE_PROTECTED: u8 = 0x03;
 const NO_MEDIA: u8 = 0x80;
 
-fn drive_mut(bus: &mut PcBus, dl: u8) -> Option<&mut Disk> {
+/// The disk behind BIOS drive `dl`. While a CD's floppy (hard disk) emulation is on, the
+/// emulated image is drive 00h (80h) and the real drives of its kind move up by one (a
+/// second real floppy is then hidden; hard disks stop at 83h).
+fn drive_mut<'a>(bios: &'a mut Bios, bus: &'a mut PcBus, dl: u8) -> Option<&'a mut Disk> {
+    let mut dl = dl;
+    if let Some((emu, disk)) = bios.cd_boot.as_mut().and_then(|b| b.emulated()) {
+        if emu == dl {
+            return Some(disk);
+        }
+        if (emu ^ dl) & 0x80 == 0 && dl > emu {
+            dl -= 1;
+        }
+    }
     match dl {
         0x00 | 0x01 => bus.floppy(dl as usize),
         0x80..=0x83 => bus.hard_disk((dl - 0x80) as usize),
@@ -73,6 +85,13 @@ fn transfer(
 
 pub fn int13(bios: &mut Bios, cpu: &mut Cpu, bus: &mut PcBus) {
     let dl = dx(cpu) as u8;
+    if ah(cpu) == 0x4B {
+        // El Torito: terminate disk emulation / get its status, for any drive.
+        let status = super::eltorito::int13_4b(cpu, bios.cd_boot.as_mut());
+        set_ah(cpu, status);
+        set_cf(cpu, status != OK);
+        return;
+    }
     if dl == super::eltorito::CD_DRIVE {
         match super::eltorito::int13(cpu, bus) {
             0xFF => {}
@@ -90,17 +109,20 @@ pub fn int13(bios: &mut Bios, cpu: &mut Cpu, bus: &mut PcBus) {
         set_cf(cpu, s != OK);
         return;
     }
-    let floppy_count = bus.floppy_count() as u16;
-    let hard_disk_count = bus.hard_disk_count() as u16;
-    if function == 0x08 && dl < 0x80 && drive_mut(bus, dl).is_none() && dl < 2 {
+    let emu = bios
+        .cd_boot
+        .as_ref()
+        .and_then(|b| b.disk.as_ref().map(|_| b.drive));
+    let floppy_count = (bus.floppy_count() as u16 + (emu == Some(0x00)) as u16).min(2);
+    let hard_disk_count = (bus.hard_disk_count() as u16 + (emu == Some(0x80)) as u16).min(4);
+    if function == 0x08 && dl < 0x80 && drive_mut(bios, bus, dl).is_none() && dl < 2 {
         // Parameters of an empty floppy drive: report the drive count anyway.
-        let n = bus.floppy_count() as u8;
-        set_reg16(cpu, EDX, n as u16);
+        set_reg16(cpu, EDX, floppy_count);
         set_reg16(cpu, ECX, 0);
         finish(bios, cpu, dl, OK);
         return;
     }
-    let Some(disk) = drive_mut(bus, dl) else {
+    let Some(disk) = drive_mut(bios, bus, dl) else {
         if function == 0x15 {
             set_ah(cpu, 0);
             set_cf(cpu, false);

@@ -59,6 +59,8 @@ pub struct Bios {
     /// Status of the last INT 13h operation per drive class (floppy, hard disk).
     last_status: [u8; 2],
     logged: HashSet<(u8, u8)>,
+    /// What the last boot loaded from the CD (El Torito), with its emulated drive.
+    cd_boot: Option<eltorito::CdBoot>,
 }
 
 /// What the machine does after a service.
@@ -82,6 +84,7 @@ impl Bios {
             boot_order: vec![BootDevice::Floppy, BootDevice::HardDisk],
             last_status: [0; 2],
             logged: HashSet::new(),
+            cd_boot: None,
         }
     }
 
@@ -248,10 +251,23 @@ impl Bios {
     fn boot(&mut self, cpu: &mut Cpu, bus: &mut PcBus) -> After {
         let order = self.boot_order.clone();
         let mut why = None;
+        self.cd_boot = None;
         for dev in order {
             if dev == BootDevice::CdRom {
                 match eltorito::boot(cpu, bus) {
-                    Ok(()) => return After::Resume,
+                    Ok(b) => {
+                        // The emulated drive joins the BIOS's drive counts.
+                        if b.drive == 0x00 {
+                            let n = (bus.floppy_count() as u16 + 1).min(2);
+                            let eq = rd16(cpu, 0x40, 0x10) & !0xC1 | 1 | (n - 1) << 6;
+                            wr16(cpu, 0x40, 0x10, eq);
+                        } else if b.drive == 0x80 {
+                            let n = (bus.hard_disk_count() as u8 + 1).min(4);
+                            wr8(cpu, 0x40, 0x75, n);
+                        }
+                        self.cd_boot = Some(b);
+                        return After::Resume;
+                    }
                     Err(e) => why = Some(e),
                 }
                 continue;

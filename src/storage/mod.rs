@@ -291,6 +291,40 @@ impl Disk {
         }
     }
 
+    /// A read-only disk held in memory: the image an El Torito CD emulates (a floppy or a
+    /// hard disk), copied from the CD at boot. `floppy_type` is the CMOS type of a floppy.
+    pub fn emulated(
+        name: &str,
+        bytes: Vec<u8>,
+        kind: MediaKind,
+        geometry: Geometry,
+        floppy_type: u8,
+    ) -> Disk {
+        Disk {
+            path: PathBuf::from(name),
+            sectors: (bytes.len() / SECTOR) as u64,
+            backing: Backing::Memory(bytes),
+            kind,
+            geometry,
+            read_only: true,
+            floppy_type,
+        }
+    }
+
+    /// The geometry and CMOS type of a floppy of `bytes` bytes.
+    pub fn floppy_format(bytes: u64) -> Option<(Geometry, u8)> {
+        FLOPPIES.iter().find(|f| f.0 == bytes).map(|f| {
+            (
+                Geometry {
+                    cylinders: f.1,
+                    heads: f.2,
+                    sectors: f.3,
+                },
+                f.4,
+            )
+        })
+    }
+
     fn is_iso9660(&mut self) -> bool {
         let mut sig = [0u8; 5];
         let Backing::File(file) = &mut self.backing else {
