@@ -344,23 +344,37 @@ impl Disk {
         Some(((c * g.heads + h) * g.sectors + s - 1) as u64)
     }
 
+    /// The byte offset of sector `lba` for a transfer of `len` bytes; an error when the
+    /// transfer would end beyond 2^64 (the callers check guest LBAs against the disk, this
+    /// keeps a wrong one from wrapping around).
+    fn offset(lba: u64, len: usize) -> std::io::Result<u64> {
+        lba.checked_mul(SECTOR as u64)
+            .filter(|start| start.checked_add(len as u64).is_some())
+            .ok_or_else(|| {
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "sector out of range")
+            })
+    }
+
     pub fn read(&mut self, lba: u64, buf: &mut [u8]) -> std::io::Result<()> {
-        let start = lba * SECTOR as u64;
+        let start = Self::offset(lba, buf.len())?;
         match &mut self.backing {
             Backing::File(file) => {
                 file.seek(SeekFrom::Start(start))?;
                 file.read_exact(buf)
             }
             Backing::Memory(bytes) => {
-                let range = start as usize..start as usize + buf.len();
-                let src = bytes.get(range).ok_or(std::io::ErrorKind::UnexpectedEof)?;
+                let src = usize::try_from(start)
+                    .ok()
+                    .and_then(|a| bytes.get(a..a.checked_add(buf.len())?))
+                    .ok_or(std::io::ErrorKind::UnexpectedEof)?;
                 buf.copy_from_slice(src);
                 Ok(())
             }
         }
     }
 
-    /// Writes whole sectors straight to the image file.
+    /// Writes whole sectors straight to the image file; never past its end (the image
+    /// does not grow).
     pub fn write(&mut self, lba: u64, buf: &[u8]) -> std::io::Result<()> {
         if self.read_only {
             return Err(std::io::Error::new(
@@ -368,7 +382,13 @@ impl Disk {
                 "read-only image",
             ));
         }
-        let start = lba * SECTOR as u64;
+        let start = Self::offset(lba, buf.len())?;
+        if start + buf.len() as u64 > self.sectors.saturating_mul(SECTOR as u64) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "write past the end of the image",
+            ));
+        }
         match &mut self.backing {
             Backing::File(file) => {
                 file.seek(SeekFrom::Start(start))?;
@@ -376,9 +396,9 @@ impl Disk {
                 file.flush()
             }
             Backing::Memory(bytes) => {
-                let range = start as usize..start as usize + buf.len();
-                let dst = bytes
-                    .get_mut(range)
+                let dst = usize::try_from(start)
+                    .ok()
+                    .and_then(|a| bytes.get_mut(a..a.checked_add(buf.len())?))
                     .ok_or(std::io::ErrorKind::UnexpectedEof)?;
                 dst.copy_from_slice(buf);
                 Ok(())
@@ -499,6 +519,31 @@ mod tests {
         drop(d);
         let bytes = std::fs::read(&p).unwrap();
         assert_eq!(bytes[3 * 512], 0xAB);
+        let _ = std::fs::remove_file(&p);
+    }
+
+    #[test]
+    fn out_of_range_sectors_fail_without_wrapping_or_growing_the_image() {
+        // Regression (device audit): the byte offset was lba * 512 unchecked (an overflow
+        // panic in debug builds, a wrapped offset in release), and a write past the end
+        // extended the file. The controllers check LBAs first; this is the backstop.
+        let p = temp_image("range.img", 368_640);
+        let mut d = Disk::open(&p, None).unwrap();
+        let mut buf = [0u8; 512];
+        for lba in [u64::MAX, u64::MAX / 512, 1 << 55, 720] {
+            assert!(d.read(lba, &mut buf).is_err(), "read {lba}");
+            assert!(d.write(lba, &buf).is_err(), "write {lba}");
+        }
+        assert!(
+            d.write(719, &[0u8; 1024]).is_err(),
+            "a write across the end"
+        );
+        d.write(719, &buf).unwrap();
+        drop(d);
+        assert_eq!(std::fs::metadata(&p).unwrap().len(), 368_640);
+        let mut m = Disk::memory_floppy("mem", &[]);
+        assert!(m.read(u64::MAX, &mut buf).is_err());
+        assert!(m.write(u64::MAX, &buf).is_err());
         let _ = std::fs::remove_file(&p);
     }
 }
