@@ -190,7 +190,8 @@ enum Transfer {
     /// ATAPI: the 12-byte packet is being written.
     Packet,
     /// ATAPI: data for the host is in the buffer; `blocks` 2048-byte blocks follow from
-    /// `lba`, in chunks of at most `limit` bytes (the host's byte count).
+    /// `lba`, in chunks of at most `limit` bytes (the host's byte count), or, for a reply
+    /// that is not a READ, the rest of the reply (`Channel::packet_rest`).
     PacketIn {
         lba: u64,
         blocks: u64,
@@ -205,6 +206,9 @@ pub struct Channel {
     buffer: Vec<u8>,
     pos: usize,
     transfer: Transfer,
+    /// ATAPI: the part of a packet's reply beyond the chunk in `buffer` (a reply longer
+    /// than the host's byte count comes in several DRQ blocks).
+    packet_rest: Vec<u8>,
     /// The command being run is a 48-bit one (EXT): its count and address use the HOB
     /// bytes, and the task file is updated in that form.
     lba48: bool,
@@ -223,6 +227,7 @@ impl Default for Channel {
             buffer: Vec::new(),
             pos: 0,
             transfer: Transfer::None,
+            packet_rest: Vec::new(),
             lba48: false,
             irq_pending: false,
             raised: false,
@@ -338,6 +343,7 @@ impl Channel {
     pub fn reset(&mut self) {
         self.transfer = Transfer::None;
         self.buffer.clear();
+        self.packet_rest.clear();
         self.pos = 0;
         self.irq_pending = false;
         self.lba48 = false;
@@ -594,6 +600,7 @@ impl Channel {
             0 => 0xFFFE,
             n => n,
         };
+        self.packet_rest.clear();
         let Some(d) = self.drive() else {
             return;
         };
@@ -604,19 +611,27 @@ impl Channel {
         match reply {
             Reply::Done => self.atapi_done(),
             Reply::Error(sense) => self.atapi_error(sense),
-            Reply::Data(data) => {
-                let n = data.len().min(limit);
-                self.atapi_offer(
-                    &data[..n],
-                    Transfer::PacketIn {
-                        lba: 0,
-                        blocks: 0,
-                        limit,
-                    },
-                );
-            }
+            Reply::Data(data) => self.atapi_data(data, limit),
             Reply::Read { lba, blocks } => self.atapi_read(lba, blocks, limit),
         }
+    }
+
+    /// The next chunk of a reply: at most `limit` bytes, the rest kept for the next DRQ
+    /// block. An empty reply (allocation length 0) completes the command without data.
+    fn atapi_data(&mut self, mut data: Vec<u8>, limit: usize) {
+        if data.is_empty() {
+            self.atapi_done();
+            return;
+        }
+        self.packet_rest = data.split_off(data.len().min(limit));
+        self.atapi_offer(
+            &data,
+            Transfer::PacketIn {
+                lba: 0,
+                blocks: 0,
+                limit,
+            },
+        );
     }
 
     /// Offers a chunk of packet data: byte count in the cylinder registers, reason "data
@@ -782,6 +797,10 @@ impl Channel {
                 }
                 Transfer::PacketIn { lba, blocks, limit } if blocks > 0 => {
                     self.atapi_read(lba, blocks, limit)
+                }
+                Transfer::PacketIn { limit, .. } if !self.packet_rest.is_empty() => {
+                    let rest = std::mem::take(&mut self.packet_rest);
+                    self.atapi_data(rest, limit)
                 }
                 Transfer::PacketIn { .. } => self.atapi_done(),
                 _ => {}
@@ -1248,6 +1267,94 @@ mod tests {
         );
         c.write(7, 0xFF);
         assert_eq!(c.read(1), ER_ABRT, "unknown commands abort");
+        let _ = std::fs::remove_file(p);
+    }
+
+    /// A channel with a CD-ROM of `blocks` 2048-byte blocks as device 0.
+    fn cd_channel(name: &str, blocks: usize) -> (PathBuf, Channel) {
+        let p = std::env::temp_dir().join(format!("emu-ata-{}-{name}", std::process::id()));
+        std::fs::write(&p, vec![0u8; blocks * atapi::BLOCK]).unwrap();
+        let d = Disk::open(&p, Some(crate::storage::MediaKind::CdRom)).unwrap();
+        let mut c = Channel::default();
+        c.drives[0] = Some(AtaDrive::cdrom(d));
+        (p, c)
+    }
+
+    /// Sends PACKET with byte count limit `limit` and the 12-byte `packet`.
+    fn send_packet(c: &mut Channel, limit: u16, packet: &[u8]) {
+        c.write(4, limit as u8);
+        c.write(5, (limit >> 8) as u8);
+        c.write(7, 0xA0);
+        assert_eq!(c.read(2) & 3, 1, "command out");
+        let mut p = [0u8; 12];
+        p[..packet.len()].copy_from_slice(packet);
+        for w in p.chunks(2) {
+            c.write_data(2, u16::from_le_bytes([w[0], w[1]]) as u32);
+        }
+    }
+
+    /// Reads the data phase of a packet command chunk by chunk: (byte counts, data).
+    fn packet_data(c: &mut Channel) -> (Vec<usize>, Vec<u8>) {
+        let (mut counts, mut data) = (Vec::new(), Vec::new());
+        for _ in 0..100 {
+            let st = c.read(7);
+            if st & ST_DRQ == 0 {
+                assert_eq!(c.read(2) & 3, 3, "complete");
+                return (counts, data);
+            }
+            assert_eq!(c.read(2) & 3, 2, "data in");
+            let n = c.read(4) as usize | (c.read(5) as usize) << 8;
+            counts.push(n);
+            for _ in 0..n {
+                data.push(c.read_data(1) as u8);
+            }
+        }
+        panic!("the data phase does not end");
+    }
+
+    #[test]
+    fn atapi_allocation_length_zero_completes_without_data() {
+        // Regression (device audit): an empty reply left DRQ set with nothing to read, so the
+        // command never completed.
+        let (p, mut c) = cd_channel("alloc0", 16);
+        for packet in [
+            &[0x03, 0, 0, 0, 0][..],            // REQUEST SENSE, allocation length 0
+            &[0x12, 0, 0, 0, 0],                // INQUIRY
+            &[0x5A, 0, 0x2A, 0, 0, 0, 0, 0, 0], // MODE SENSE(10)
+            &[0x43, 0, 0, 0, 0, 0, 0, 0, 0],    // READ TOC
+        ] {
+            send_packet(&mut c, 0xFFFE, packet);
+            assert!(c.irq(), "{packet:02x?}: completion interrupt");
+            assert_eq!(
+                c.read(7),
+                ST_DRDY | ST_DSC,
+                "{packet:02x?}: no DRQ, no error"
+            );
+            assert_eq!(c.read(2) & 3, 3, "{packet:02x?}: complete");
+        }
+        let _ = std::fs::remove_file(p);
+    }
+
+    #[test]
+    fn atapi_reply_longer_than_the_byte_count_comes_in_chunks() {
+        // Regression (device audit): INQUIRY's 36 bytes with a byte count limit of 12 were cut
+        // to 12; the rest follows in further DRQ blocks, as for READ.
+        let (p, mut c) = cd_channel("chunks", 16);
+        send_packet(&mut c, 12, &[0x12, 0, 0, 0, 36]);
+        let (counts, data) = packet_data(&mut c);
+        assert_eq!(counts, [12, 12, 12]);
+        assert_eq!((data.len(), data[0], &data[8..11]), (36, 0x05, &b"EMU"[..]));
+        // An odd limit counts as the even one below it.
+        send_packet(&mut c, 7, &[0x5A, 0, 0x2A, 0, 0, 0, 0, 0, 64]);
+        let (counts, data) = packet_data(&mut c);
+        assert_eq!(counts, [6, 6, 6, 6, 4]);
+        assert_eq!((data.len(), data[8]), (28, 0x2A));
+        // A later READ does not deliver leftovers of an abandoned reply.
+        send_packet(&mut c, 12, &[0x12, 0, 0, 0, 36]);
+        c.read_data(2);
+        send_packet(&mut c, 0xFFFE, &[0x28, 0, 0, 0, 0, 3, 0, 0, 1]);
+        let (counts, _) = packet_data(&mut c);
+        assert_eq!(counts, [2048]);
         let _ = std::fs::remove_file(p);
     }
 }
