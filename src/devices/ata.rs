@@ -206,6 +206,9 @@ pub struct Channel {
     buffer: Vec<u8>,
     pos: usize,
     transfer: Transfer,
+    /// The device whose command the transfer belongs to: only it answers on the data port
+    /// (a guest that selects the other device in the middle reaches nothing there).
+    owner: usize,
     /// ATAPI: the part of a packet's reply beyond the chunk in `buffer` (a reply longer
     /// than the host's byte count comes in several DRQ blocks).
     packet_rest: Vec<u8>,
@@ -227,6 +230,7 @@ impl Default for Channel {
             buffer: Vec::new(),
             pos: 0,
             transfer: Transfer::None,
+            owner: 0,
             packet_rest: Vec::new(),
             lba48: false,
             irq_pending: false,
@@ -478,18 +482,32 @@ impl Channel {
             return;
         }
         self.irq_pending = false;
-        // The 48-bit commands: READ/WRITE SECTORS EXT, READ/WRITE MULTIPLE EXT, READ
-        // VERIFY SECTORS EXT (the DMA ones, 25h/35h, abort like the other DMA commands).
-        self.lba48 = matches!(cmd, 0x24 | 0x29 | 0x34 | 0x39 | 0x42);
         if cmd == 0x90 {
             // EXECUTE DEVICE DIAGNOSTIC: device 0 answers for both.
             self.reset();
             self.raise();
             return;
         }
+        let sel = self.selected();
+        if self.drives[sel].is_none() {
+            return; // an absent device ignores commands (and leaves the other's transfer)
+        }
+        if self.transfer != Transfer::None && self.owner != sel {
+            // The other device's data phase: the channel has one buffer, so it ends,
+            // aborted.
+            if let Some(d) = self.drives[self.owner].as_mut() {
+                d.status = ST_DRDY | ST_DSC | ST_ERR;
+                d.error = ER_ABRT;
+            }
+            self.transfer = Transfer::None;
+        }
+        self.owner = sel;
+        // The 48-bit commands: READ/WRITE SECTORS EXT, READ/WRITE MULTIPLE EXT, READ
+        // VERIFY SECTORS EXT (the DMA ones, 25h/35h, abort like the other DMA commands).
+        self.lba48 = matches!(cmd, 0x24 | 0x29 | 0x34 | 0x39 | 0x42);
         let count = self.sector_count();
         let Some(d) = self.drive() else {
-            return; // an absent device ignores commands
+            return;
         };
         d.status = ST_DRDY | ST_DSC;
         d.error = 0;
@@ -771,13 +789,41 @@ impl Channel {
         }
     }
 
+    /// Consistency of the channel's state, for the device fuzz: DRQ on a device means it
+    /// has a transfer with bytes still to move, and a transfer in progress shows DRQ.
+    #[cfg(test)]
+    pub(crate) fn check_invariants(&self) -> Result<(), String> {
+        let remaining = match self.transfer {
+            Transfer::None => 0,
+            Transfer::Packet => 12usize.saturating_sub(self.pos),
+            _ => self.buffer.len().saturating_sub(self.pos),
+        };
+        if self.transfer != Transfer::None && remaining == 0 {
+            return Err(format!("{:?} with no bytes left", self.transfer));
+        }
+        if self.control & CTL_SRST != 0 {
+            return Ok(());
+        }
+        for (i, d) in self.drives.iter().enumerate() {
+            let Some(d) = d else { continue };
+            let owns = self.transfer != Transfer::None && self.owner == i;
+            if d.status & ST_DRQ != 0 && !owns {
+                return Err(format!("device {i}: DRQ without a transfer"));
+            }
+            if owns && d.status & ST_DRQ == 0 {
+                return Err(format!("device {i}: {:?} without DRQ", self.transfer));
+            }
+        }
+        Ok(())
+    }
+
     /// Reads `size` bytes from the data port (little-endian).
     pub fn read_data(&mut self, size: u8) -> u32 {
         let reading = matches!(
             self.transfer,
             Transfer::In { .. } | Transfer::PacketIn { .. }
         );
-        if !reading || self.pos >= self.buffer.len() {
+        if !reading || self.pos >= self.buffer.len() || self.selected() != self.owner {
             return u32::MAX >> (32 - 8 * size as u32);
         }
         let mut v = 0u32;
@@ -811,6 +857,9 @@ impl Channel {
 
     /// Writes `size` bytes to the data port.
     pub fn write_data(&mut self, size: u8, v: u32) {
+        if self.selected() != self.owner {
+            return; // the selected device has no data phase
+        }
         if self.transfer == Transfer::Packet {
             for k in 0..size as usize {
                 if self.pos < 12 {
@@ -1022,6 +1071,58 @@ mod tests {
         assert_eq!(&bytes[24 * 512..24 * 512 + 4], &[0xE8, 0x03, 0xA5, 0xA5]);
         assert_eq!(&bytes[26 * 512..26 * 512 + 4], &[26, 0, 0, 0], "untouched");
         let _ = std::fs::remove_file(p);
+    }
+
+    /// Regression (device fuzz): selecting the other device in the middle of a data phase
+    /// handed it the transfer: its data port read the first device's buffer, the next
+    /// block came from its own disk, and the first device kept DRQ forever. Only the device
+    /// that owns the transfer answers on the data port; a command to the other one aborts
+    /// it.
+    #[test]
+    fn selecting_the_other_device_mid_transfer_does_not_move_the_data() {
+        let (p0, mut c) = channel("own0", 64);
+        let (p1, d1) = temp_disk("own1", 64);
+        c.drives[1] = Some(AtaDrive::new(d1));
+        set_lba(&mut c, 10, 2);
+        c.write(7, 0x20);
+        assert_eq!(c.read_data(2), 10, "first word of sector 10");
+        c.write(6, 0xF0); // device 1: no data phase
+        assert_eq!(c.read(7), ST_DRDY | ST_DSC);
+        for _ in 0..300 {
+            assert_eq!(c.read_data(2), 0xFFFF);
+        }
+        c.write_data(2, 0x1234);
+        c.write(6, 0xE0); // back to device 0: the transfer goes on where it was
+        assert_eq!(c.read(7) & ST_DRQ, ST_DRQ);
+        assert_eq!(c.read_data(2), 0, "second word of sector 10");
+        for _ in 2..256 {
+            c.read_data(2);
+        }
+        assert_eq!(c.read_data(2), 11, "sector 11 from device 0's disk");
+        // A command to device 1 during device 0's write aborts the write.
+        set_lba(&mut c, 30, 1);
+        c.write(7, 0x30);
+        c.write_data(2, 0xBEEF);
+        c.write(6, 0xF0);
+        c.write(7, 0xE7); // FLUSH CACHE on device 1
+        assert_eq!(c.read(7), ST_DRDY | ST_DSC);
+        c.write(6, 0xE0);
+        assert_eq!(c.read(7), ST_DRDY | ST_DSC | ST_ERR);
+        assert_eq!(c.read(1), ER_ABRT);
+        for _ in 0..256 {
+            c.write_data(2, 0xFFFF);
+        }
+        c.check_invariants().unwrap();
+        assert_eq!(
+            &std::fs::read(&p0).unwrap()[30 * 512..30 * 512 + 2],
+            &[30, 0]
+        );
+        assert_eq!(
+            &std::fs::read(&p1).unwrap()[30 * 512..30 * 512 + 2],
+            &[30, 0]
+        );
+        let _ = std::fs::remove_file(p0);
+        let _ = std::fs::remove_file(p1);
     }
 
     #[test]
