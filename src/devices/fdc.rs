@@ -105,6 +105,23 @@ impl Default for Fdc {
 }
 
 impl Fdc {
+    /// Consistency of the controller's queues, for the device fuzz.
+    #[cfg(test)]
+    pub(crate) fn check_invariants(&self) -> Result<(), String> {
+        match self.job {
+            Some(_) if self.command.len() != command_length(self.command[0]) => {
+                Err(format!("a job with command {:02x?}", self.command))
+            }
+            None if self.command.len() >= 9 => Err(format!("command {:02x?}", self.command)),
+            _ if self.result.len() > 10 || self.pending.len() > 4 => Err(format!(
+                "{} results, {} interrupt statuses",
+                self.result.len(),
+                self.pending.len()
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// The IRQ6 line: pending and gated by the DOR's DMA/IRQ enable.
     pub fn irq(&self) -> bool {
         self.irq_pending && self.dor & DOR_DMA_GATE != 0
@@ -172,9 +189,12 @@ impl Fdc {
             4 => {
                 self.data_rate = v & 3;
                 if v & 0x80 != 0 {
-                    // DSR software reset: self-clearing.
+                    // DSR software reset: self-clearing, but the controller stays in reset
+                    // while the DOR holds it there.
                     self.enter_reset();
-                    self.leave_reset();
+                    if self.dor & DOR_RESET_OFF != 0 {
+                        self.leave_reset();
+                    }
                 }
             }
             5 => self.write_fifo(v),
@@ -200,6 +220,7 @@ impl Fdc {
             self.pretrk = 0;
         }
         self.perpendicular &= 0x3C;
+        self.pending.clear();
         for d in 0..4 {
             self.pending.push_back((0xC0 | d, 0));
         }
@@ -587,6 +608,26 @@ mod tests {
         assert_eq!(results(&mut f), vec![0x90]);
         cmd(&mut f, &[0x1F]);
         assert_eq!(results(&mut f), vec![0x80]);
+        let _ = std::fs::remove_file(p);
+    }
+
+    /// Regression (device fuzz): a DSR reset while the DOR held the controller in reset
+    /// left reset at once, so leaving the DOR reset queued a second set of four polling
+    /// statuses (eight SENSE INTERRUPT answers instead of four).
+    #[test]
+    fn dsr_reset_during_dor_reset_gives_one_set_of_polling_statuses() {
+        let (p, mut f) = floppy("dsr");
+        f.write(0x3F2, 0x00); // DOR: reset held
+        f.write(0x3F4, 0x80); // DSR reset: stays in reset
+        f.write(0x3F2, 0x0C);
+        assert!(f.irq());
+        for d in 0..4 {
+            cmd(&mut f, &[0x08]);
+            assert_eq!(results(&mut f), vec![0xC0 | d, 0]);
+        }
+        cmd(&mut f, &[0x08]);
+        assert_eq!(results(&mut f), vec![0x80], "nothing more pending");
+        f.check_invariants().unwrap();
         let _ = std::fs::remove_file(p);
     }
 
