@@ -181,11 +181,16 @@ impl Kbc {
         }
     }
 
-    /// When the next typematic repeat is due (virtual ns), None when no key is held.
+    /// When the next typematic repeat is due (virtual ns), None when no key is held, or
+    /// when the repeat is due but held back: then it waits for the CPU to read the output
+    /// (which sends it), not for time, and reporting it as due now would have the machine
+    /// run one-instruction slices until the guest reads port 60h.
     pub fn next_event_ns(&self) -> Option<u64> {
-        self.held
-            .filter(|_| self.scanning())
-            .map(|_| self.repeat_at.max(self.now_ns))
+        self.held.filter(|_| self.scanning())?;
+        if self.repeat_at <= self.now_ns && !self.output.is_empty() {
+            return None;
+        }
+        Some(self.repeat_at.max(self.now_ns))
     }
 
     /// Mouse movement from the host: queued as a packet when the mouse streams and the
@@ -550,6 +555,26 @@ mod tests {
         bus.sync(150_000_000);
         assert!(bus.kbc.irq1, "IRQ1 at 1.5 s");
         assert_eq!(bus.read(0x60, 1), 0x10);
+    }
+
+    /// Regression (device fuzz): a held key whose repeat was due while the guest had not
+    /// read the output buffer was reported as an event due now, so the machine ran
+    /// one-instruction slices (instructions_until_event = 1) until the guest read port 60h.
+    #[test]
+    fn a_held_back_repeat_is_not_an_event_due_now() {
+        use crate::io::PortBus;
+        let mut bus = crate::devices::PcBus::new(0, 1 << 20);
+        bus.kbc.key_bytes(&[0x1E]);
+        bus.sync(100_000_000); // 1 s: the repeat is due, the 1Eh is still unread
+        assert_eq!(bus.next_event_ns(), None);
+        assert_eq!(bus.instructions_until_event(), None);
+        assert_eq!(bus.read(0x60, 1), 0x1E);
+        assert_eq!(
+            bus.read(0x60, 1),
+            0x1E,
+            "the repeat once the output was read"
+        );
+        assert!(bus.next_event_ns().unwrap() > bus.now_ns());
     }
 
     #[test]
