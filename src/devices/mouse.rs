@@ -145,10 +145,12 @@ impl Mouse {
 
     /// The packet for the movement accumulated so far (which it consumes).
     fn packet(&mut self) -> Vec<u8> {
+        // Up-positive Y; the accumulated movement may be as large as i32 allows.
+        let up = self.dy.saturating_neg();
         let x = self.dx.clamp(-256, 255);
-        let y = (-self.dy).clamp(-256, 255);
+        let y = up.clamp(-256, 255);
         let x_over = self.dx != x;
-        let y_over = -self.dy != y;
+        let y_over = up != y;
         self.dx = 0;
         self.dy = 0;
         let b0 = 0x08
@@ -215,5 +217,24 @@ mod tests {
         assert_eq!(m.command(0xEC), vec![0xFA]);
         assert_eq!(m.command(0xFF), vec![0xFA, 0xAA, 0x00]);
         assert_eq!(m.command(0xF2), vec![0xFA, 0x00]);
+    }
+
+    #[test]
+    fn extreme_accumulated_movement_saturates() {
+        // Regression (device audit): in remote mode the host's movement accumulates; at
+        // i32::MIN the Y negation overflowed (a panic in debug builds).
+        let mut m = Mouse::default();
+        m.command(0xF0);
+        m.event(i32::MIN, i32::MIN, 0);
+        m.event(-1, -1, 0);
+        assert_eq!(
+            m.command(0xEB),
+            vec![0xFA, 0x08 | 0x10 | 0x40 | 0x80, 0, 0xFF]
+        );
+        m.event(i32::MAX, i32::MAX, 0);
+        assert_eq!(
+            m.command(0xEB),
+            vec![0xFA, 0x08 | 0x20 | 0x40 | 0x80, 0xFF, 0]
+        );
     }
 }
