@@ -17,6 +17,9 @@ pub mod pit;
 pub mod uart;
 pub mod vga;
 
+#[cfg(test)]
+mod fuzz;
+
 use crate::io::debug::DebugPorts;
 use crate::io::{BusRequest, PortBus};
 use crate::mem::Memory;
