@@ -136,15 +136,39 @@ impl Cpu {
         }
     }
 
-    /// The RAM offset for a write of `size` bytes at `lin` to a page holding decoded code,
-    /// when the fast-path TLB has its code-write tag (see `Fast::ctag`).
+    /// Where a write of `size` bytes at linear `lin` may go without the page walk: the RAM
+    /// offset when the fast-path TLB has the page's write tag, with `true` when it is the
+    /// code-write tag (`Fast::ctag`: the page holds decoded code, so the write must be
+    /// reported with `Memory::note_code_page_write`).
     #[inline(always)]
-    fn code_page_offset(&self, lin: u32, size: u32) -> Option<u32> {
+    fn write_target(&self, lin: u32, size: u32) -> Option<(u32, bool)> {
         if lin & 0xFFF > 0x1000 - size {
             return None;
         }
         let f = &self.tlb.fast[Tlb::fast_index(lin)];
-        (f.ctag == (lin & !0xFFF) | self.tlb.fast_key).then_some(f.host | (lin & 0xFFF))
+        let tag = (lin & !0xFFF) | self.tlb.fast_key;
+        let host = f.host | (lin & 0xFFF);
+        if f.wtag == tag {
+            Some((host, false))
+        } else if f.ctag == tag {
+            Some((host, true))
+        } else {
+            None
+        }
+    }
+
+    /// Writes `size` bytes of `v` at RAM offset `h` (a `write_target`), reporting writes to
+    /// pages that hold code.
+    #[inline(always)]
+    fn write_ram(&mut self, h: u32, code: bool, size: u32, v: u32) {
+        match size {
+            1 => self.mem.host_write(h, [v as u8]),
+            2 => self.mem.host_write(h, (v as u16).to_le_bytes()),
+            _ => self.mem.host_write(h, v.to_le_bytes()),
+        }
+        if code {
+            self.mem.note_code_page_write(h, size);
+        }
     }
 
     /// The whole fast path of a data access, inlined into every handler: an expand-up
@@ -163,9 +187,8 @@ impl Cpu {
         }
     }
 
-    /// The fast path of a data write: like `fast_access`, and also taking pages that hold
-    /// decoded code through their code-write tag (`Fast::ctag`); `true` with the offset
-    /// means the write must be reported with `Memory::note_code_page_write`.
+    /// The fast path of a data write: the segment check of `fast_access`, then
+    /// `write_target`.
     #[inline(always)]
     fn fast_write(&self, seg: Seg, off: u32, size: u32) -> Option<(u32, bool)> {
         let s = &self.seg[seg as usize];
@@ -173,20 +196,7 @@ impl Cpu {
         if !(last >= off && last <= s.limit && s.attrs & 0x1E == 0x12) {
             return None;
         }
-        let lin = s.base.wrapping_add(off);
-        if lin & 0xFFF > 0x1000 - size {
-            return None;
-        }
-        let f = &self.tlb.fast[Tlb::fast_index(lin)];
-        let tag = (lin & !0xFFF) | self.tlb.fast_key;
-        let host = f.host | (lin & 0xFFF);
-        if f.wtag == tag {
-            Some((host, false))
-        } else if f.ctag == tag {
-            Some((host, true))
-        } else {
-            None
-        }
+        self.write_target(s.base.wrapping_add(off), size)
     }
 
     #[inline(always)]
@@ -217,10 +227,7 @@ impl Cpu {
     pub fn write8(&mut self, seg: Seg, off: u32, v: u8) -> Exec {
         match self.fast_write(seg, off, 1) {
             Some((h, code)) => {
-                self.mem.host_write(h, [v]);
-                if code {
-                    self.mem.note_code_page_write(h, 1);
-                }
+                self.write_ram(h, code, 1, v as u32);
                 Ok(())
             }
             None => self.write_slow(seg, off, 1, v as u32),
@@ -231,10 +238,7 @@ impl Cpu {
     pub fn write16(&mut self, seg: Seg, off: u32, v: u16) -> Exec {
         match self.fast_write(seg, off, 2) {
             Some((h, code)) => {
-                self.mem.host_write(h, v.to_le_bytes());
-                if code {
-                    self.mem.note_code_page_write(h, 2);
-                }
+                self.write_ram(h, code, 2, v as u32);
                 Ok(())
             }
             None => self.write_slow(seg, off, 2, v as u32),
@@ -245,10 +249,7 @@ impl Cpu {
     pub fn write32(&mut self, seg: Seg, off: u32, v: u32) -> Exec {
         match self.fast_write(seg, off, 4) {
             Some((h, code)) => {
-                self.mem.host_write(h, v.to_le_bytes());
-                if code {
-                    self.mem.note_code_page_write(h, 4);
-                }
+                self.write_ram(h, code, 4, v);
                 Ok(())
             }
             None => self.write_slow(seg, off, 4, v),
@@ -292,23 +293,9 @@ impl Cpu {
             return Ok(());
         }
         let lin = self.seg_check::<true>(seg, off, size)?;
-        if let Some(h) = self.fast_offset::<true>(lin, size) {
-            match size {
-                1 => self.mem.host_write(h, [v as u8]),
-                2 => self.mem.host_write(h, (v as u16).to_le_bytes()),
-                _ => self.mem.host_write(h, v.to_le_bytes()),
-            }
-            return Ok(());
-        }
-        if let Some(h) = self.code_page_offset(lin, size) {
-            // A page with decoded code (often the stack or data beside it in real-mode
-            // programs): no walk, but the write is checked against the decoded lines.
-            match size {
-                1 => self.mem.host_write(h, [v as u8]),
-                2 => self.mem.host_write(h, (v as u16).to_le_bytes()),
-                _ => self.mem.host_write(h, v.to_le_bytes()),
-            }
-            self.mem.note_code_page_write(h, size);
+        if let Some((h, code)) = self.write_target(lin, size) {
+            // Segments the inline check leaves to `seg_check` (expand-down, ...).
+            self.write_ram(h, code, size, v);
             return Ok(());
         }
         self.write_checked(lin, size, v)
