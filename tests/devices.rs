@@ -9,8 +9,12 @@ use std::process::Command;
 
 use emu::machine::{Machine, MachineConfig, Outcome};
 
+/// A scratch path of its own for each call: tests run in parallel threads and two of them
+/// may build the same guest (a shared image would be refused by emu's image lock).
 fn tmp(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{}-{name}", std::process::id()))
+    static FILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{}-{n}-{name}", std::process::id()))
 }
 
 /// Assembles a guest and pads it to a 1.44 MB boot floppy.
