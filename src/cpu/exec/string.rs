@@ -15,7 +15,7 @@ use crate::cpu::state::{Seg, EAX, ECX, EDI, EDX, ESI};
 use crate::cpu::{Cpu, CpuModel};
 
 /// Most iterations of one REP instruction per handler call.
-const CHUNK: u32 = 1 << 16;
+const CHUNK: u32 = 1 << 12;
 
 /// Which string operation a handler performs.
 #[derive(Clone, Copy, PartialEq, Eq)]
