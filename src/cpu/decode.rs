@@ -42,18 +42,26 @@ pub struct Block {
     /// The block ends with a near branch or runs into the next one: completing it cannot
     /// change CS, the mode or the TLB, so the next lookup may skip re-checking them.
     pub keeps_context: bool,
+    /// EIP of the last instruction: the run loop sets EIP only before the last one (the
+    /// others cannot leave the block except by a fault, which knows its own EIP).
+    pub last_eip: u32,
     pub ops: Box<[Op]>,
+    /// Up to two successors (fall-through and taken branch, or the latest indirect
+    /// target), so the common path skips translation and the table.
+    links: [Link; 2],
 }
 
-/// A remembered successor of a block: execution continued at `eip` with block `id`, while
-/// the fetch context (CS, paging, mode) had generation `gen`.
+/// A remembered successor of a block: execution continued at `eip` with block `id` in link
+/// generation `gen`. Such a link states a fact about `eip` alone (whatever block came
+/// before), true for as long as the generation lasts.
 #[derive(Clone, Copy)]
 struct Link {
     eip: u32,
     id: u32,
-    gen: u32,
+    gen: u64,
 }
 
+/// Generation 0 is never current, so an unused link never matches.
 const NO_LINK: Link = Link {
     eip: 0,
     id: EMPTY,
@@ -63,11 +71,10 @@ const NO_LINK: Link = Link {
 pub struct BlockCache {
     table: Vec<u32>,
     blocks: Vec<Block>,
-    /// Per block, up to two successors (fall-through and taken branch, or the latest
-    /// indirect target), so the common path skips translation and the table.
-    links: Vec<[Link; 2]>,
-    /// Bumped by every flush: block ids held across a flush are stale.
-    pub(crate) gen: u32,
+    /// The generation of block links: a new one starts whenever a link could become false
+    /// (blocks dropped or flushed, or a new fetch context: CS, paging, mode, A20), so a
+    /// link of the current generation leads to a valid block. 64 bits: never wraps.
+    link_gen: u64,
     /// Physical page → blocks with bytes on it (consulted on code writes only).
     pages: HashMap<u32, Vec<u32>>,
     live: usize,
@@ -82,8 +89,7 @@ impl Default for BlockCache {
         BlockCache {
             table: Vec::new(),
             blocks: Vec::new(),
-            links: Vec::new(),
-            gen: 0,
+            link_gen: 1,
             pages: HashMap::new(),
             live: 0,
             ops: 0,
@@ -101,8 +107,7 @@ impl BlockCache {
         BlockCache {
             table: vec![EMPTY; 1 << TABLE_BITS],
             blocks: Vec::new(),
-            links: Vec::new(),
-            gen: 0,
+            link_gen: 1,
             pages: HashMap::new(),
             live: 0,
             ops: 0,
@@ -114,30 +119,43 @@ impl BlockCache {
         &self.blocks[id as usize]
     }
 
-    /// The block that followed `from` at `eip` in fetch context `gen`, if remembered. A
-    /// link is only as old as its generation: dropping blocks (code writes) moves the CPU
-    /// to a new generation, and a flush to a new cache generation, so a link that matches
-    /// leads to a valid block.
+    /// The block remembered after `from` for `eip`, if its link is of the current
+    /// generation. `from` may be stale (a block id from before a flush): its links are then
+    /// of an old generation, or an unknown id.
     #[inline(always)]
-    pub fn follow(&self, from: u32, eip: u32, gen: u32) -> Option<u32> {
-        for l in &self.links[from as usize] {
-            if l.eip == eip && l.gen == gen && l.id != EMPTY {
-                return Some(l.id);
-            }
+    pub fn follow(&self, from: u32, eip: u32) -> Option<u32> {
+        let b = self.blocks.get(from as usize)?;
+        let gen = self.link_gen;
+        let [a, c] = &b.links;
+        if a.eip == eip && a.gen == gen {
+            Some(a.id)
+        } else if c.eip == eip && c.gen == gen {
+            Some(c.id)
+        } else {
+            None
         }
-        None
     }
 
-    /// Remembers that block `to` (at `eip`) followed `from` in fetch context `gen`.
+    /// Remembers that block `to` (at `eip`) followed `from`.
     #[inline]
-    pub fn link(&mut self, from: u32, eip: u32, to: u32, gen: u32) {
-        let links = &mut self.links[from as usize];
-        let k = if links[0].id == EMPTY || links[0].gen != gen || links[0].eip == eip {
+    pub fn link(&mut self, from: u32, eip: u32, to: u32) {
+        let gen = self.link_gen;
+        let Some(b) = self.blocks.get_mut(from as usize) else {
+            return;
+        };
+        let links = &mut b.links;
+        let k = if links[0].gen != gen || links[0].eip == eip {
             0
         } else {
             1
         };
         links[k] = Link { eip, id: to, gen };
+    }
+
+    /// Ends the current link generation: the fetch context changed.
+    #[inline]
+    pub fn new_link_generation(&mut self) {
+        self.link_gen += 1;
     }
 
     /// Whether this is the stand-in `Default` gives, not a usable cache.
@@ -224,7 +242,6 @@ impl BlockCache {
         self.table[s] = id;
         self.ops += block.ops.len();
         self.blocks.push(block);
-        self.links.push([NO_LINK; 2]);
         self.live += 1;
         Ok(id)
     }
@@ -233,8 +250,7 @@ impl BlockCache {
     pub fn flush(&mut self, mem: &mut Memory) {
         self.table.iter_mut().for_each(|e| *e = EMPTY);
         self.blocks.clear();
-        self.links.clear();
-        self.gen = self.gen.wrapping_add(1);
+        self.link_gen += 1;
         self.pages.clear();
         self.live = 0;
         self.ops = 0;
@@ -263,6 +279,9 @@ impl BlockCache {
                 true
             });
             self.live = self.live.saturating_sub(dropped);
+            if dropped != 0 {
+                self.link_gen += 1;
+            }
             if list.is_empty() {
                 self.pages.remove(&page);
                 let _ = mem.set_code_page(page, false);
@@ -367,8 +386,11 @@ fn decode_block(cpu: &mut Cpu, phys: u32) -> Result<Block, Exception> {
     }
     let phys_end = phys_end_of(&ops, phys, start_eip, ip_mask);
     let keeps_context = ops.last().is_some_and(|op| keeps_fetch_context(&op.instr));
+    let last_eip = ops.last().map_or(start_eip, |op| op.ip() as u32);
     Ok(Block {
         keeps_context,
+        last_eip,
+        links: [NO_LINK; 2],
         second_page,
         phys_start: phys,
         phys_end,
@@ -418,11 +440,20 @@ fn address_size_32(i: &Instruction, code32: bool) -> bool {
     code32
 }
 
-/// Whether completing `i` leaves CS, the mode bits, paging and the A20 gate as they were:
-/// near jumps, calls and returns, and ordinary instructions (those that do not end a block).
+/// Whether completing `i` leaves CS, the mode bits, paging and the A20 gate as they were,
+/// and cannot stop or halt the CPU: near jumps, calls and returns, REP string instructions
+/// without I/O, and ordinary instructions (those that do not end a block).
 fn keeps_fetch_context(i: &Instruction) -> bool {
+    use iced_x86::Mnemonic::*;
     match i.flow_control() {
-        FlowControl::Next => !ends_block(i),
+        FlowControl::Next => {
+            !ends_block(i)
+                || matches!(
+                    i.mnemonic(),
+                    Movsb | Movsw | Movsd | Stosb | Stosw | Stosd | Lodsb | Lodsw | Lodsd
+                        | Cmpsb | Cmpsw | Cmpsd | Scasb | Scasw | Scasd
+                )
+        }
         FlowControl::ConditionalBranch => true,
         FlowControl::UnconditionalBranch => i.is_jmp_short_or_near(),
         FlowControl::IndirectBranch => i.is_jmp_near_indirect(),
@@ -433,8 +464,11 @@ fn keeps_fetch_context(i: &Instruction) -> bool {
     }
 }
 
-/// Whether decoding must stop after this instruction: control transfers, and instructions
-/// that change how code is decoded or when interrupts may be taken.
+/// Whether decoding must stop after this instruction: control transfers, instructions
+/// that change how code is decoded or when interrupts may be taken, and those that read
+/// the instruction count (I/O, which ticks the devices, and the time-stamp counter): the
+/// run loop counts a block's instructions when it starts, so the count is exact only at
+/// its last instruction.
 fn ends_block(i: &Instruction) -> bool {
     use iced_x86::Mnemonic::*;
     if i.flow_control() != FlowControl::Next {
@@ -448,6 +482,7 @@ fn ends_block(i: &Instruction) -> bool {
     match i.mnemonic() {
         Sti | Cli | Popf | Popfd | Hlt | Lss | Lmsw | Clts | Lgdt | Lidt | Lldt | Ltr | Invlpg
         | Wrmsr | Out | Outsb | Outsw | Outsd | Wait | Rsm | Loadall | Sysenter | Sysexit => true,
+        In | Insb | Insw | Insd | Rdtsc | Rdtscp | Rdmsr | Rdpmc => true,
         Mov => {
             i.op0_kind() == OpKind::Register
                 && (i.op0_register() == Register::SS

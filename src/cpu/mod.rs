@@ -27,7 +27,7 @@ pub use state::{Flags, Seg, Segment};
 
 use crate::io::{debug::DebugPorts, PortBus};
 use crate::mem::{CodeWrite, Memory};
-use decode::BlockCache;
+use decode::{Block, BlockCache};
 use flags::LazyFlags;
 use state::{ControlRegs, TableReg};
 
@@ -112,9 +112,8 @@ pub struct Cpu {
     /// machine turns it into IRQ 13; a write to port F0h clears it.
     pub ferr: bool,
     cache: BlockCache,
-    /// The fetch context the block links were made in, and its generation (see `run_blocks`).
+    /// The fetch context the block links were made in (see `run_blocks`).
     fetch_key: FetchKey,
-    fetch_gen: u32,
     code_writes: Vec<CodeWrite>,
     pub(crate) tlb: mmu::Tlb,
 }
@@ -162,7 +161,6 @@ impl Cpu {
             ferr: false,
             cache: BlockCache::new(),
             fetch_key: FetchKey::default(),
-            fetch_gen: 0,
             code_writes: Vec::with_capacity(64),
             tlb: mmu::Tlb::default(),
         };
@@ -294,19 +292,19 @@ impl Cpu {
     }
 
     fn run_blocks(&mut self, cache: &mut BlockCache, budget: u64) -> Stop {
-        let end = self.icount.saturating_add(budget);
-        // Faults on instruction fetch retire nothing but must still use up the budget, or a
-        // guest whose handlers fault on fetch forever would never return.
-        let mut fetch_faults = 0u64;
-        // The block just run, for following its remembered successors.
-        let mut prev: Option<u32> = None;
-        let mut prev_gen = cache.gen;
+        // Faults on instruction fetch retire nothing but must still use up the budget (the
+        // end moves closer), or a guest whose handlers fault on fetch forever would never
+        // return.
+        let mut end = self.icount.saturating_add(budget);
+        // The block just run, for following its remembered successors (possibly stale after
+        // a flush: `follow` and `link` cope).
+        let mut prev = u32::MAX;
         // Whether the fetch context may have changed since it was last compared: at entry,
         // after faults and single steps, and after blocks that end in a far transfer or a
         // mode change.
         let mut check_key = true;
         loop {
-            if self.icount.saturating_add(fetch_faults) >= end {
+            if self.icount >= end {
                 if let Some(stop) = self.stop.take() {
                     return stop;
                 }
@@ -333,7 +331,7 @@ impl Cpu {
                     let before = self.icount;
                     let stop = self.run_single(cache);
                     if self.icount == before {
-                        fetch_faults += 1;
+                        end = end.saturating_sub(1);
                     }
                     if stop != Stop::Budget {
                         return stop;
@@ -352,58 +350,27 @@ impl Cpu {
                 if key != self.fetch_key {
                     // Links made in another context are never followed again.
                     self.fetch_key = key;
-                    self.fetch_gen = self.fetch_gen.wrapping_add(1);
+                    cache.new_link_generation();
                 }
             }
-            let chained = match prev {
-                Some(p) if prev_gen == cache.gen => cache.follow(p, self.eip, self.fetch_gen),
-                _ => None,
-            };
-            let id = match chained {
+            let id = match cache.follow(prev, self.eip) {
                 Some(id) => id,
                 None => match cache.lookup(self) {
                     Ok(id) => {
-                        if let Some(p) = prev.filter(|_| prev_gen == cache.gen) {
-                            cache.link(p, self.eip, id, self.fetch_gen);
-                        }
+                        cache.link(prev, self.eip, id);
                         id
                     }
                     Err(e) => {
-                        fetch_faults += 1;
-                        prev = None;
+                        end = end.saturating_sub(1);
+                        prev = u32::MAX;
                         check_key = true;
                         self.raise(e);
                         continue;
                     }
                 },
             };
-            prev = Some(id);
-            prev_gen = cache.gen;
-            let block = cache.block(id);
-            let (start, stop_at) = (block.phys_start, block.phys_end);
-            check_key = !block.keeps_context;
-            for op in block.ops.iter() {
-                self.next_eip = op.next_eip;
-                // Counted before the handler runs, so RDTSC sees its own position.
-                self.icount += 1;
-                let r = (op.handler)(self, op);
-                match r {
-                    Ok(()) => self.eip = self.next_eip,
-                    Err(e) => {
-                        self.raise(e);
-                        check_key = true;
-                        break;
-                    }
-                }
-                if self.mem.code_written() {
-                    // Stop the block if the write hit it: the rest must be decoded again.
-                    if let Some(w) = self.mem.last_code_write() {
-                        if w.addr < stop_at && w.addr + w.len > start {
-                            break;
-                        }
-                    }
-                }
-            }
+            prev = id;
+            check_key = self.run_block(cache.block(id));
             if self.mem.code_written() {
                 self.apply_code_writes(cache);
             }
@@ -417,6 +384,58 @@ impl Cpu {
                 check_key = true;
             }
         }
+    }
+
+    /// Runs one decoded block; returns whether the fetch context must be compared again
+    /// (a fault, or a block that may change it).
+    ///
+    /// The block's instructions are counted when it starts (the handlers that read the count
+    /// all end blocks) and uncounted if it stops early. EIP is set only before the last
+    /// instruction, the one that may transfer control: the others leave the block only by a
+    /// fault (whose EIP is their own) or by a write to the block's own code (which changes
+    /// no context).
+    #[inline(always)]
+    fn run_block(&mut self, block: &Block) -> bool {
+        let (start, stop_at) = (block.phys_start, block.phys_end);
+        let Some((last, body)) = block.ops.split_last() else {
+            return true;
+        };
+        self.icount += block.ops.len() as u64;
+        for (i, op) in body.iter().enumerate() {
+            self.next_eip = op.next_eip;
+            if let Err(e) = (op.handler)(self, op) {
+                self.icount -= (body.len() - i) as u64;
+                self.eip = op.ip() as u32;
+                self.raise(e);
+                return true;
+            }
+            if self.mem.code_written() && self.code_write_hits(start, stop_at) {
+                // The rest of the block must be decoded again.
+                self.icount -= (body.len() - i) as u64;
+                self.eip = self.next_eip;
+                return false;
+            }
+        }
+        self.eip = block.last_eip;
+        self.next_eip = last.next_eip;
+        match (last.handler)(self, last) {
+            Ok(()) => {
+                self.eip = self.next_eip;
+                !block.keeps_context
+            }
+            Err(e) => {
+                self.raise(e);
+                true
+            }
+        }
+    }
+
+    /// Whether the last write to a code page hit physical bytes `start..end`.
+    #[inline]
+    fn code_write_hits(&self, start: u32, end: u32) -> bool {
+        self.mem
+            .last_code_write()
+            .is_some_and(|w| w.addr < end && w.addr + w.len > start)
     }
 
     /// Delivers a #DB trap after an instruction completed, recording why in DR6 (the
@@ -507,8 +526,6 @@ impl Cpu {
     }
 
     fn apply_code_writes(&mut self, cache: &mut BlockCache) {
-        // Blocks may be dropped: links made before lead nowhere (see `BlockCache::follow`).
-        self.fetch_gen = self.fetch_gen.wrapping_add(1);
         let mut writes = std::mem::take(&mut self.code_writes);
         let overflow = self.mem.take_code_writes(&mut writes);
         if overflow {

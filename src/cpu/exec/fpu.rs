@@ -113,7 +113,7 @@ fn has_mem(op: &Op) -> bool {
 /// The 11-bit opcode of the last instruction (low 3 bits of the escape byte, ModRM),
 /// read back from the instruction bytes.
 fn opcode_of(cpu: &mut Cpu, op: &Op) -> u16 {
-    let base = cpu.seg[Seg::Cs as usize].base.wrapping_add(cpu.eip);
+    let base = cpu.seg[Seg::Cs as usize].base.wrapping_add(op.ip() as u32);
     let mut byte = |k: u32| -> u8 {
         match cpu.translate_access(base.wrapping_add(k), crate::cpu::mmu::Access::Fetch) {
             Ok(p) => cpu.mem.read_u8(p),
@@ -143,7 +143,7 @@ fn exec(cpu: &mut Cpu, op: &Op) -> Exec {
     compute(cpu, op, m)?;
     // Record the pointers of this instruction (the 387 and later keep them for every
     // non-control instruction); a faulting instruction leaves the old ones.
-    cpu.fpu.fip = cpu.eip;
+    cpu.fpu.fip = op.ip() as u32;
     cpu.fpu.fcs = cpu.seg[Seg::Cs as usize].selector;
     cpu.fpu.fop = opcode_of(cpu, op);
     if has_mem(op) {
