@@ -450,8 +450,21 @@ fn keeps_fetch_context(i: &Instruction) -> bool {
             !ends_block(i)
                 || matches!(
                     i.mnemonic(),
-                    Movsb | Movsw | Movsd | Stosb | Stosw | Stosd | Lodsb | Lodsw | Lodsd
-                        | Cmpsb | Cmpsw | Cmpsd | Scasb | Scasw | Scasd
+                    Movsb
+                        | Movsw
+                        | Movsd
+                        | Stosb
+                        | Stosw
+                        | Stosd
+                        | Lodsb
+                        | Lodsw
+                        | Lodsd
+                        | Cmpsb
+                        | Cmpsw
+                        | Cmpsd
+                        | Scasb
+                        | Scasw
+                        | Scasd
                 )
         }
         FlowControl::ConditionalBranch => true,
