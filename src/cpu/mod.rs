@@ -401,17 +401,17 @@ impl Cpu {
             return true;
         };
         self.icount += block.ops.len() as u64;
-        for (i, op) in body.iter().enumerate() {
+        for op in body {
             self.next_eip = op.next_eip;
             if let Err(e) = (op.handler)(self, op) {
-                self.icount -= (body.len() - i) as u64;
+                self.icount -= not_run_after(body, op);
                 self.eip = op.ip() as u32;
                 self.raise(e);
                 return true;
             }
             if self.mem.code_written() && self.code_write_hits(start, stop_at) {
                 // The rest of the block must be decoded again.
-                self.icount -= (body.len() - i) as u64;
+                self.icount -= not_run_after(body, op);
                 self.eip = self.next_eip;
                 return false;
             }
@@ -610,4 +610,13 @@ impl Cpu {
     pub fn debug_ports(&self) -> Option<&DebugPorts> {
         self.io.as_any()?.downcast_ref::<DebugPorts>()
     }
+}
+
+/// How many instructions of `body` come after `op` (one of them): those a block that stops
+/// at `op` did not run. Found from the addresses, so the loop needs no counter of its own.
+#[cold]
+fn not_run_after(body: &[exec::Op], op: &exec::Op) -> u64 {
+    let index = (op as *const exec::Op as usize - body.as_ptr() as usize)
+        / std::mem::size_of::<exec::Op>();
+    (body.len() - index) as u64
 }
