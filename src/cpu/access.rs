@@ -376,35 +376,43 @@ impl Cpu {
         self.gpr[ESP] = (self.gpr[ESP] & !m) | (v & m);
     }
 
+    // The stack helpers read SS's size once: the access in between cannot change it, and
+    // the compiler cannot know that across the out-of-line slow path.
     #[inline]
     pub fn push16(&mut self, v: u16) -> Exec {
-        let sp = self.sp().wrapping_sub(2) & self.sp_mask();
+        let m = self.sp_mask();
+        let esp = self.gpr[ESP];
+        let sp = esp.wrapping_sub(2) & m;
         self.write16(Seg::Ss, sp, v)?;
-        self.set_sp(sp);
+        self.gpr[ESP] = (esp & !m) | sp;
         Ok(())
     }
 
     #[inline]
     pub fn push32(&mut self, v: u32) -> Exec {
-        let sp = self.sp().wrapping_sub(4) & self.sp_mask();
+        let m = self.sp_mask();
+        let esp = self.gpr[ESP];
+        let sp = esp.wrapping_sub(4) & m;
         self.write32(Seg::Ss, sp, v)?;
-        self.set_sp(sp);
+        self.gpr[ESP] = (esp & !m) | sp;
         Ok(())
     }
 
     #[inline]
     pub fn pop16(&mut self) -> Result<u16, Exception> {
-        let sp = self.sp();
-        let v = self.read16(Seg::Ss, sp)?;
-        self.set_sp(sp.wrapping_add(2));
+        let m = self.sp_mask();
+        let esp = self.gpr[ESP];
+        let v = self.read16(Seg::Ss, esp & m)?;
+        self.gpr[ESP] = (esp & !m) | (esp.wrapping_add(2) & m);
         Ok(v)
     }
 
     #[inline]
     pub fn pop32(&mut self) -> Result<u32, Exception> {
-        let sp = self.sp();
-        let v = self.read32(Seg::Ss, sp)?;
-        self.set_sp(sp.wrapping_add(4));
+        let m = self.sp_mask();
+        let esp = self.gpr[ESP];
+        let v = self.read32(Seg::Ss, esp & m)?;
+        self.gpr[ESP] = (esp & !m) | (esp.wrapping_add(4) & m);
         Ok(v)
     }
 

@@ -15,7 +15,7 @@ use crate::cpu::Cpu;
 use super::alu::{compute as alu, peek, ADC, ADD, AND, CMP, OR, SBB, SUB, TEST, XOR};
 
 fn alu32_rr<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
-    let (d, s) = (op.r0 as usize, op.r1 as usize);
+    let (d, s) = (op.r0 as usize & 7, op.r1 as usize & 7);
     let r = alu::<OP>(cpu, MASK32, cpu.gpr[d], cpu.gpr[s]);
     if OP != CMP && OP != TEST {
         cpu.gpr[d] = r;
@@ -24,7 +24,7 @@ fn alu32_rr<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
 }
 
 fn alu32_ri<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
-    let d = op.r0 as usize;
+    let d = op.r0 as usize & 7;
     let r = alu::<OP>(cpu, MASK32, cpu.gpr[d], op.imm);
     if OP != CMP && OP != TEST {
         cpu.gpr[d] = r;
@@ -33,7 +33,7 @@ fn alu32_ri<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
 }
 
 fn alu16_rr<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
-    let (d, s) = (op.r0 as usize, op.r1 as usize);
+    let (d, s) = (op.r0 as usize & 7, op.r1 as usize & 7);
     let r = alu::<OP>(cpu, MASK16, cpu.gpr[d] & MASK16, cpu.gpr[s] & MASK16);
     if OP != CMP && OP != TEST {
         cpu.set_reg16(d, r as u16);
@@ -42,7 +42,7 @@ fn alu16_rr<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
 }
 
 fn alu16_ri<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
-    let d = op.r0 as usize;
+    let d = op.r0 as usize & 7;
     let r = alu::<OP>(cpu, MASK16, cpu.gpr[d] & MASK16, op.imm & MASK16);
     if OP != CMP && OP != TEST {
         cpu.set_reg16(d, r as u16);
@@ -51,7 +51,7 @@ fn alu16_ri<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
 }
 
 fn alu8_rr<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
-    let (d, s) = (op.r0 as usize, op.r1 as usize);
+    let (d, s) = (op.r0 as usize & 7, op.r1 as usize & 7);
     let r = alu::<OP>(cpu, MASK8, cpu.reg8(d) as u32, cpu.reg8(s) as u32);
     if OP != CMP && OP != TEST {
         cpu.set_reg8(d, r as u8);
@@ -60,7 +60,7 @@ fn alu8_rr<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
 }
 
 fn alu8_ri<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
-    let d = op.r0 as usize;
+    let d = op.r0 as usize & 7;
     let r = alu::<OP>(cpu, MASK8, cpu.reg8(d) as u32, op.imm & MASK8);
     if OP != CMP && OP != TEST {
         cpu.set_reg8(d, r as u8);
@@ -69,39 +69,39 @@ fn alu8_ri<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
 }
 
 fn mov8_rr(cpu: &mut Cpu, op: &Op) -> Exec {
-    let v = cpu.reg8(op.r1 as usize);
-    cpu.set_reg8(op.r0 as usize, v);
+    let v = cpu.reg8(op.r1 as usize & 7);
+    cpu.set_reg8(op.r0 as usize & 7, v);
     Ok(())
 }
 
 fn mov8_ri(cpu: &mut Cpu, op: &Op) -> Exec {
-    cpu.set_reg8(op.r0 as usize, op.imm as u8);
+    cpu.set_reg8(op.r0 as usize & 7, op.imm as u8);
     Ok(())
 }
 
 fn mov32_rr(cpu: &mut Cpu, op: &Op) -> Exec {
-    cpu.gpr[op.r0 as usize] = cpu.gpr[op.r1 as usize];
+    cpu.gpr[op.r0 as usize & 7] = cpu.gpr[op.r1 as usize & 7];
     Ok(())
 }
 
 fn mov32_ri(cpu: &mut Cpu, op: &Op) -> Exec {
-    cpu.gpr[op.r0 as usize] = op.imm;
+    cpu.gpr[op.r0 as usize & 7] = op.imm;
     Ok(())
 }
 
 fn mov16_rr(cpu: &mut Cpu, op: &Op) -> Exec {
-    let v = cpu.gpr[op.r1 as usize] as u16;
-    cpu.set_reg16(op.r0 as usize, v);
+    let v = cpu.gpr[op.r1 as usize & 7] as u16;
+    cpu.set_reg16(op.r0 as usize & 7, v);
     Ok(())
 }
 
 fn mov16_ri(cpu: &mut Cpu, op: &Op) -> Exec {
-    cpu.set_reg16(op.r0 as usize, op.imm as u16);
+    cpu.set_reg16(op.r0 as usize & 7, op.imm as u16);
     Ok(())
 }
 
 fn inc_dec32<const DEC: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
-    let d = op.r0 as usize;
+    let d = op.r0 as usize & 7;
     let a = cpu.gpr[d];
     let r = if DEC {
         a.wrapping_sub(1)
@@ -114,7 +114,7 @@ fn inc_dec32<const DEC: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
 }
 
 fn inc_dec16<const DEC: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
-    let d = op.r0 as usize;
+    let d = op.r0 as usize & 7;
     let a = cpu.gpr[d] & MASK16;
     let r = if DEC {
         a.wrapping_sub(1)
@@ -140,7 +140,7 @@ fn jcc<const CC: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
 
 fn mov_m8_r8(cpu: &mut Cpu, op: &Op) -> Exec {
     let (seg, off) = cpu.mem_operand(op);
-    cpu.write8(seg, off, cpu.reg8(op.r1 as usize))
+    cpu.write8(seg, off, cpu.reg8(op.r1 as usize & 7))
 }
 
 fn mov_m8_imm(cpu: &mut Cpu, op: &Op) -> Exec {
@@ -151,24 +151,24 @@ fn mov_m8_imm(cpu: &mut Cpu, op: &Op) -> Exec {
 fn mov_r8_m8(cpu: &mut Cpu, op: &Op) -> Exec {
     let (seg, off) = cpu.mem_operand(op);
     let v = cpu.read8(seg, off)?;
-    cpu.set_reg8(op.r0 as usize, v);
+    cpu.set_reg8(op.r0 as usize & 7, v);
     Ok(())
 }
 
 fn movzx_r32_m8(cpu: &mut Cpu, op: &Op) -> Exec {
     let (seg, off) = cpu.mem_operand(op);
-    cpu.gpr[op.r0 as usize] = cpu.read8(seg, off)? as u32;
+    cpu.gpr[op.r0 as usize & 7] = cpu.read8(seg, off)? as u32;
     Ok(())
 }
 
 fn mov_m32_r32(cpu: &mut Cpu, op: &Op) -> Exec {
     let (seg, off) = cpu.mem_operand(op);
-    cpu.write32(seg, off, cpu.gpr[op.r1 as usize])
+    cpu.write32(seg, off, cpu.gpr[op.r1 as usize & 7])
 }
 
 fn mov_r32_m32(cpu: &mut Cpu, op: &Op) -> Exec {
     let (seg, off) = cpu.mem_operand(op);
-    cpu.gpr[op.r0 as usize] = cpu.read32(seg, off)?;
+    cpu.gpr[op.r0 as usize & 7] = cpu.read32(seg, off)?;
     Ok(())
 }
 
@@ -176,7 +176,7 @@ fn mov_r32_m32(cpu: &mut Cpu, op: &Op) -> Exec {
 fn alu32_r_m<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     let (seg, off) = cpu.mem_operand(op);
     let b = cpu.read32(seg, off)?;
-    let d = op.r0 as usize;
+    let d = op.r0 as usize & 7;
     let r = alu::<OP>(cpu, MASK32, cpu.gpr[d], b);
     if OP != CMP && OP != TEST {
         cpu.gpr[d] = r;
@@ -203,7 +203,7 @@ fn alu_m<const OP: u8>(cpu: &mut Cpu, seg: Seg, off: u32, a: u32, b: u32, mask: 
 fn alu32_m_r<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     let (seg, off) = cpu.mem_operand(op);
     let a = cpu.read32(seg, off)?;
-    alu_m::<OP>(cpu, seg, off, a, cpu.gpr[op.r1 as usize], MASK32)
+    alu_m::<OP>(cpu, seg, off, a, cpu.gpr[op.r1 as usize & 7], MASK32)
 }
 
 /// `[mem32] OP= imm`.
@@ -217,7 +217,7 @@ fn alu32_m_i<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
 fn alu8_r_m<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     let (seg, off) = cpu.mem_operand(op);
     let b = cpu.read8(seg, off)? as u32;
-    let d = op.r0 as usize;
+    let d = op.r0 as usize & 7;
     let r = alu::<OP>(cpu, MASK8, cpu.reg8(d) as u32, b);
     if OP != CMP && OP != TEST {
         cpu.set_reg8(d, r as u8);
@@ -229,7 +229,7 @@ fn alu8_r_m<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
 fn alu8_m_r<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     let (seg, off) = cpu.mem_operand(op);
     let a = cpu.read8(seg, off)? as u32;
-    let b = cpu.reg8(op.r1 as usize) as u32;
+    let b = cpu.reg8(op.r1 as usize & 7) as u32;
     alu_m::<OP>(cpu, seg, off, a, b, MASK8)
 }
 
@@ -292,7 +292,7 @@ fn shift32<const KIND: u8, const CL: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
     if c == 0 {
         return Ok(());
     }
-    let d = op.r0 as usize;
+    let d = op.r0 as usize & 7;
     let v = cpu.gpr[d];
     let (r, cf, of) = match KIND {
         0 => {

@@ -20,18 +20,18 @@ fn check_target(cpu: &Cpu, target: u32) -> Exec {
 }
 
 fn push_r32(cpu: &mut Cpu, op: &Op) -> Exec {
-    cpu.push32(cpu.gpr[op.r0 as usize])
+    cpu.push32(cpu.gpr[op.r0 as usize & 7])
 }
 
 fn pop_r32(cpu: &mut Cpu, op: &Op) -> Exec {
     // POP ESP: the popped value replaces the incremented ESP.
     let v = cpu.pop32()?;
-    cpu.gpr[op.r0 as usize] = v;
+    cpu.gpr[op.r0 as usize & 7] = v;
     Ok(())
 }
 
 fn push_r16(cpu: &mut Cpu, op: &Op) -> Exec {
-    let r = op.r0 as usize;
+    let r = op.r0 as usize & 7;
     let v = if r == ESP && cpu.model == CpuModel::I8086 {
         // The 8086 pushes SP as it is after the decrement.
         cpu.sp().wrapping_sub(2) as u16
@@ -43,7 +43,7 @@ fn push_r16(cpu: &mut Cpu, op: &Op) -> Exec {
 
 fn pop_r16(cpu: &mut Cpu, op: &Op) -> Exec {
     let v = cpu.pop16()?;
-    cpu.set_reg16(op.r0 as usize, v);
+    cpu.set_reg16(op.r0 as usize & 7, v);
     Ok(())
 }
 
@@ -69,20 +69,22 @@ fn call_rel16(cpu: &mut Cpu, op: &Op) -> Exec {
 
 /// RET and RET imm16 (`imm` holds the byte count, 0 without one).
 fn ret_near32(cpu: &mut Cpu, op: &Op) -> Exec {
-    let t = cpu.peek32(0)?;
+    let m = cpu.sp_mask();
+    let esp = cpu.gpr[ESP];
+    let t = cpu.read32(Seg::Ss, esp & m)?;
     check_target(cpu, t)?;
     cpu.next_eip = t;
-    let sp = cpu.sp().wrapping_add(4).wrapping_add(op.imm);
-    cpu.set_sp(sp);
+    cpu.gpr[ESP] = (esp & !m) | (esp.wrapping_add(4).wrapping_add(op.imm) & m);
     Ok(())
 }
 
 fn ret_near16(cpu: &mut Cpu, op: &Op) -> Exec {
-    let t = cpu.peek16(0)? as u32;
+    let m = cpu.sp_mask();
+    let esp = cpu.gpr[ESP];
+    let t = cpu.read16(Seg::Ss, esp & m)? as u32;
     check_target(cpu, t)?;
     cpu.next_eip = t;
-    let sp = cpu.sp().wrapping_add(2).wrapping_add(op.imm);
-    cpu.set_sp(sp);
+    cpu.gpr[ESP] = (esp & !m) | (esp.wrapping_add(2).wrapping_add(op.imm) & m);
     Ok(())
 }
 

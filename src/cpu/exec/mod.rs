@@ -45,7 +45,8 @@ pub struct Op {
     pub next_eip: u32,
     /// The memory operand uses 32-bit addressing.
     pub addr32: bool,
-    /// Register numbers of operands 0 and 1 when they are general registers (else 0), and
+    /// Register numbers (0-7) of operands 0 and 1 when they are general registers (else 0;
+    /// handlers index with `& 7`, which the compiler then knows needs no bounds check), and
     /// the immediate sign-extended to the operand size: precomputed for the fast handlers.
     pub r0: u8,
     pub r1: u8,
