@@ -42,6 +42,9 @@ pub struct Block {
     /// The block ends with a near branch or runs into the next one: completing it cannot
     /// change CS, the mode or the TLB, so the next lookup may skip re-checking them.
     pub keeps_context: bool,
+    /// Guest instructions in the block: `ops.len()`, plus one when the last op is a fused
+    /// compare-and-branch.
+    pub guest_len: u32,
     /// EIP of the last instruction: the run loop sets EIP only before the last one (the
     /// others cannot leave the block except by a fault, which knows its own EIP).
     pub last_eip: u32,
@@ -386,9 +389,18 @@ fn decode_block(cpu: &mut Cpu, phys: u32) -> Result<Block, Exception> {
     }
     let phys_end = phys_end_of(&ops, phys, start_eip, ip_mask);
     let keeps_context = ops.last().is_some_and(|op| keeps_fetch_context(&op.instr));
+    let guest_len = ops.len() as u32;
+    if let [.., first, jcc] = &ops[..] {
+        if let Some(fused) = exec::fused::fuse(first, jcc) {
+            ops.pop();
+            ops.pop();
+            ops.push(fused);
+        }
+    }
     let last_eip = ops.last().map_or(start_eip, |op| op.ip() as u32);
     Ok(Block {
         keeps_context,
+        guest_len,
         last_eip,
         links: [NO_LINK; 2],
         second_page,

@@ -400,18 +400,18 @@ impl Cpu {
         let Some((last, body)) = block.ops.split_last() else {
             return true;
         };
-        self.icount += block.ops.len() as u64;
+        self.icount += block.guest_len as u64;
         for op in body {
             self.next_eip = op.next_eip;
             if let Err(e) = (op.handler)(self, op) {
-                self.icount -= not_run_after(body, op);
+                self.icount -= not_run_after(block, op);
                 self.eip = op.ip() as u32;
                 self.raise(e);
                 return true;
             }
             if self.mem.code_written() && self.code_write_hits(start, stop_at) {
                 // The rest of the block must be decoded again.
-                self.icount -= not_run_after(body, op);
+                self.icount -= not_run_after(block, op);
                 self.eip = self.next_eip;
                 return false;
             }
@@ -476,7 +476,15 @@ impl Cpu {
         self.inhibit_debug = false;
         self.pending_data_breakpoints = 0;
         let op = match cache.lookup(self) {
-            Ok(id) => cache.block(id).ops[0].clone(),
+            Ok(id) => {
+                let mut op = cache.block(id).ops[0].clone();
+                if op.fused {
+                    // One instruction at a time: the compare alone, the branch next time.
+                    op.handler = exec::generic_handler(op.code());
+                    op.next_eip = op.branch_eip;
+                }
+                op
+            }
             Err(e) => {
                 self.raise(e);
                 return Stop::Budget;
@@ -612,11 +620,12 @@ impl Cpu {
     }
 }
 
-/// How many instructions of `body` come after `op` (one of them): those a block that stops
-/// at `op` did not run. Found from the addresses, so the loop needs no counter of its own.
+/// How many guest instructions of `block` come after `op` (one of its ops, not the last):
+/// those a block that stops at `op` did not run. Found from the addresses, so the loop needs
+/// no counter of its own.
 #[cold]
-fn not_run_after(body: &[exec::Op], op: &exec::Op) -> u64 {
-    let index = (op as *const exec::Op as usize - body.as_ptr() as usize)
+fn not_run_after(block: &Block, op: &exec::Op) -> u64 {
+    let index = (op as *const exec::Op as usize - block.ops.as_ptr() as usize)
         / std::mem::size_of::<exec::Op>();
-    (body.len() - index) as u64
+    (block.guest_len as usize - index - 1) as u64
 }

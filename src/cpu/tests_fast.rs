@@ -217,3 +217,32 @@ fn rep_longer_than_one_handler_call_finishes_before_the_next_instruction() {
     assert_eq!(cpu.gpr[3], 1, "INC ran once");
     assert_eq!(cpu.mem.read_u8(0x3_FFFF), 0x5A);
 }
+
+/// A loop whose block ends in DEC + JNZ (fused into one op): run as blocks it counts every
+/// instruction; stepped one at a time it stops between the DEC and the JNZ.
+#[test]
+fn fused_compare_and_branch_counts_and_steps_as_two_instructions() {
+    let code = assemble(32, |a| {
+        a.mov(ecx, 3).unwrap();
+        let mut l = a.create_label();
+        a.set_label(&mut l).unwrap();
+        a.dec(ecx).unwrap();
+        a.jnz(l).unwrap();
+    });
+    // mov, 3 x (dec, jnz), hlt
+    let mut cpu = load(CpuModel::P6, 32, &code);
+    run_to_halt(&mut cpu);
+    assert_eq!((cpu.gpr[1], cpu.icount), (0, 8));
+
+    let mut cpu = load(CpuModel::P6, 32, &code);
+    let dec = super::testutil::CODE_ADDR + 5;
+    let mut eips = Vec::new();
+    while cpu.step() != super::Stop::Halted {
+        eips.push(cpu.eip - dec);
+        assert!(eips.len() < 20, "no halt: {eips:?}");
+    }
+    // After the MOV: at DEC (0); after DEC: at JNZ (1); after a taken JNZ: at DEC again;
+    // then at HLT (3) and past it (4).
+    assert_eq!(eips, [0, 1, 0, 1, 0, 1, 3, 4]);
+    assert_eq!(cpu.icount, 8);
+}

@@ -11,6 +11,7 @@ pub mod fast_flow;
 pub mod fpu;
 pub mod fpu_ctl;
 pub mod fpu_stub;
+pub mod fused;
 pub mod io;
 pub mod misc;
 pub mod model8086;
@@ -50,7 +51,16 @@ pub struct Op {
     /// the immediate sign-extended to the operand size: precomputed for the fast handlers.
     pub r0: u8,
     pub r1: u8,
+    /// A compare (or other register ALU operation) fused with the conditional branch after
+    /// it, run by one handler at the end of a block (see `fused.rs`): `instr` and the
+    /// operand fields are the compare's, `next_eip` the branch's fall-through.
+    pub fused: bool,
+    /// The handler is a specialised one (chosen for this form on a model that has it).
+    pub specialised: bool,
     pub imm: u32,
+    /// For a fused op: the branch's EIP (the compare's next EIP) and its target.
+    pub branch_eip: u32,
+    pub branch_target: u32,
     /// The memory operand's address, precomputed so that the effective address is
     /// `(disp + (gpr[base] & base_mask) + ((gpr[index] & index_mask) << shift)) & addr_mask`
     /// (absent registers have a zero mask), and its segment register number.
@@ -123,7 +133,11 @@ impl Op {
             addr32,
             r0: reg(0),
             r1: reg(1),
+            fused: false,
+            specialised: false,
             imm,
+            branch_eip: 0,
+            branch_target: 0,
             mem: MemForm::of(&instr, addr32),
         };
         let near_target = || match instr.op0_kind() {
@@ -146,6 +160,7 @@ impl Op {
                 .or_else(|| string::specialize(&op))
             {
                 op.handler = fast;
+                op.specialised = true;
             }
         }
         op
@@ -175,6 +190,11 @@ pub fn set_all(t: &mut Table, codes: &[Code], h: Handler) {
     for &c in codes {
         set(t, c, h);
     }
+}
+
+/// The generic handler of `code` (what an op ran before specialisation).
+pub fn generic_handler(code: Code) -> Handler {
+    table()[code as usize]
 }
 
 fn table() -> &'static Table {
