@@ -271,7 +271,7 @@ fn fused_compare_and_branch() {
             });
             let fused = super::fused::fuse(&alu, &jcc).expect("pair not fused");
             fused_count += 1;
-            for case in 0..24 {
+            for case in 0..16 {
                 let seed = rng.next() as u64 | 1;
                 // Every fourth case, a CS limit below the branch target.
                 let limit = if case % 4 == 0 { 0x8FFF } else { u32::MAX };
