@@ -14,7 +14,8 @@ use crate::cpu::Cpu;
 
 use super::alu::{compute as alu, peek, ADC, ADD, AND, CMP, OR, SBB, SUB, TEST, XOR};
 
-fn alu32_rr<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
+#[inline(always)]
+pub(super) fn alu32_rr<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     let (d, s) = (op.r0 as usize & 7, op.r1 as usize & 7);
     let r = alu::<OP>(cpu, MASK32, cpu.gpr[d], cpu.gpr[s]);
     if OP != CMP && OP != TEST {
@@ -23,7 +24,8 @@ fn alu32_rr<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     Ok(())
 }
 
-fn alu32_ri<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
+#[inline(always)]
+pub(super) fn alu32_ri<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     let d = op.r0 as usize & 7;
     let r = alu::<OP>(cpu, MASK32, cpu.gpr[d], op.imm);
     if OP != CMP && OP != TEST {
@@ -100,7 +102,8 @@ fn mov16_ri(cpu: &mut Cpu, op: &Op) -> Exec {
     Ok(())
 }
 
-fn inc_dec32<const DEC: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+#[inline(always)]
+pub(super) fn inc_dec32<const DEC: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
     let d = op.r0 as usize & 7;
     let a = cpu.gpr[d];
     let r = if DEC {

@@ -10,10 +10,9 @@
 
 use iced_x86::{Mnemonic, OpKind};
 
-use super::alu::{compute as alu, ADD, AND, CMP, OR, SUB, TEST, XOR};
-use super::{Handler, Op};
+use super::alu::{ADD, AND, CMP, OR, SUB, TEST, XOR};
+use super::{fast, Handler, Op};
 use crate::cpu::exception::{Exception, Exec};
-use crate::cpu::flags::{FlagOp, MASK32};
 use crate::cpu::model::CpuModel;
 use crate::cpu::state::Seg;
 use crate::cpu::Cpu;
@@ -33,34 +32,20 @@ fn branch<const CC: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     Ok(())
 }
 
+// The first halves are the specialised handlers themselves (register operands only, so
+// they cannot fault), inlined here.
 fn alu32_rr_jcc<const OP: u8, const CC: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
-    let (d, s) = (op.r0 as usize & 7, op.r1 as usize & 7);
-    let r = alu::<OP>(cpu, MASK32, cpu.gpr[d], cpu.gpr[s]);
-    if OP != CMP && OP != TEST {
-        cpu.gpr[d] = r;
-    }
+    fast::alu32_rr::<OP>(cpu, op)?;
     branch::<CC>(cpu, op)
 }
 
 fn alu32_ri_jcc<const OP: u8, const CC: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
-    let d = op.r0 as usize & 7;
-    let r = alu::<OP>(cpu, MASK32, cpu.gpr[d], op.imm);
-    if OP != CMP && OP != TEST {
-        cpu.gpr[d] = r;
-    }
+    fast::alu32_ri::<OP>(cpu, op)?;
     branch::<CC>(cpu, op)
 }
 
 fn inc_dec32_jcc<const DEC: bool, const CC: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
-    let d = op.r0 as usize & 7;
-    let a = cpu.gpr[d];
-    let r = if DEC {
-        a.wrapping_sub(1)
-    } else {
-        a.wrapping_add(1)
-    };
-    cpu.gpr[d] = r;
-    cpu.set_lazy(if DEC { FlagOp::Dec } else { FlagOp::Inc }, MASK32, a, 1, r);
+    fast::inc_dec32::<DEC>(cpu, op)?;
     branch::<CC>(cpu, op)
 }
 
