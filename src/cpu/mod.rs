@@ -374,14 +374,16 @@ impl Cpu {
             if self.mem.code_written() {
                 self.apply_code_writes(cache);
             }
-            if self.cache_flush_pending {
-                self.cache_flush_pending = false;
-                cache.flush(&mut self.mem);
-            }
-            // Task switches end their block, so checking here is enough.
-            if self.pending_task_trap {
-                self.debug_trap(DR6_BT);
-                check_key = true;
+            // A pending flush (I/O handlers, resets) or a task switch's debug trap comes
+            // from a block that does not keep the fetch context.
+            if check_key {
+                if self.cache_flush_pending {
+                    self.cache_flush_pending = false;
+                    cache.flush(&mut self.mem);
+                }
+                if self.pending_task_trap {
+                    self.debug_trap(DR6_BT);
+                }
             }
         }
     }
