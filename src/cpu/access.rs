@@ -388,7 +388,7 @@ impl Cpu {
         Ok(())
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn push32(&mut self, v: u32) -> Exec {
         let m = self.sp_mask();
         let esp = self.gpr[ESP];
@@ -407,7 +407,7 @@ impl Cpu {
         Ok(v)
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn pop32(&mut self) -> Result<u32, Exception> {
         let m = self.sp_mask();
         let esp = self.gpr[ESP];
