@@ -370,7 +370,20 @@ impl Cpu {
                 },
             };
             prev = id;
-            check_key = self.run_block(cache.block(id));
+            let block = cache.block(id);
+            loop {
+                check_key = self.run_block(block);
+                // A block that jumps back to its own start (a tight loop) runs again at
+                // once: same EIP in the same fetch context is the same block, valid while no
+                // code was written.
+                if check_key
+                    || self.eip != block.eip
+                    || self.icount >= end
+                    || self.mem.code_written()
+                {
+                    break;
+                }
+            }
             if self.mem.code_written() {
                 self.apply_code_writes(cache);
             }
