@@ -311,8 +311,7 @@ impl Cpu {
         if self.crosses_page(lin, size) {
             return self.read_split(lin, size);
         }
-        let phys = self.translate_access(lin, Access::Read)?;
-        self.fill_fast(lin, phys, false);
+        let phys = self.translate_data(lin, false)?;
         Ok(match size {
             1 => self.mem.read_u8(phys) as u32,
             2 => self.mem.read_u16(phys) as u32,
@@ -329,8 +328,7 @@ impl Cpu {
         if self.crosses_page(lin, size) {
             return self.write_split(lin, size, v);
         }
-        let phys = self.translate_access(lin, Access::Write)?;
-        self.fill_fast(lin, phys, true);
+        let phys = self.translate_data(lin, true)?;
         match size {
             1 => self.mem.write_u8(phys, v as u8),
             2 => self.mem.write_u16(phys, v as u16),

@@ -9,6 +9,7 @@
 use super::exception::{self, Exception};
 use super::state::Cr0;
 use super::Cpu;
+use crate::mem::FastWrites;
 
 const TLB_SIZE: usize = 1024;
 const VALID: u32 = 1;
@@ -159,27 +160,39 @@ impl Cpu {
         self.tlb.fast_key = self.tlb.fast_gen | ((self.cpl() == 3) as u32) << 1 | VALID;
     }
 
-    /// The fast-path tag of an access to `linear` at the current privilege level.
+    /// Translates the linear address of a checked data access at the current privilege
+    /// level and lets later accesses to the page take the fast path: reads, and writes too
+    /// when the TLB entry already allows them without a walk (writable at this privilege
+    /// level, dirty bit set), so a read-modify-write of a fresh page walks only once.
     #[inline(always)]
-    pub(crate) fn fast_tag(&self, linear: u32) -> u32 {
-        (linear & !0xFFF) | self.tlb.fast_gen | ((self.cpl() == 3) as u32) << 1 | 1
+    pub(crate) fn translate_data(&mut self, linear: u32, write: bool) -> Result<u32, Exception> {
+        let user = self.cpl() == 3;
+        if !self.paging() {
+            self.fill_fast(linear, linear, user, true);
+            return Ok(linear);
+        }
+        let access = if write { Access::Write } else { Access::Read };
+        let phys = self.translate_paged(linear, access, user)?;
+        // `translate_paged` left the entry for `linear` in the TLB.
+        let perms = self.tlb.entries[Tlb::fast_index(linear)].perms;
+        let write_bit = if user { WRITE_USER } else { WRITE_SUPERVISOR };
+        let writable = perms & DIRTY != 0 && perms & write_bit != 0;
+        self.fill_fast(linear, phys, user, writable);
+        Ok(phys)
     }
 
-    /// After a checked access to `linear` (physical `phys`) succeeded, lets later accesses
-    /// of the same kind to that page take the fast path, if the page is plain RAM.
+    /// Enters page `linear` → `phys` in the fast path for privilege `user`: for reads when
+    /// the page is RAM, for writes too when `writable` and the page takes them (plain RAM,
+    /// or a page holding code through the code-write tag).
     #[inline]
-    pub(crate) fn fill_fast(&mut self, linear: u32, phys: u32, write: bool) {
+    fn fill_fast(&mut self, linear: u32, phys: u32, user: bool, writable: bool) {
         if self.debug_active || self.model == super::model::CpuModel::I8086 {
             return;
         }
-        let (host, code) = match self.mem.fast_page(phys, write) {
-            Some(host) => (host, false),
-            None => match self.mem.code_page(phys).filter(|_| write) {
-                Some(host) => (host, true),
-                None => return,
-            },
+        let Some((host, writes)) = self.mem.fast_page(phys) else {
+            return;
         };
-        let tag = self.fast_tag(linear);
+        let tag = (linear & !0xFFF) | self.tlb.fast_gen | (user as u32) << 1 | VALID;
         let f = &mut self.tlb.fast[Tlb::fast_index(linear)];
         let page = (linear & !0xFFF) | 1;
         if f.page != page || f.host != host {
@@ -191,15 +204,13 @@ impl Cpu {
                 host,
             };
         }
-        if code {
-            f.rtag = tag;
-            f.ctag = tag;
-            return;
-        }
-        // Whatever may be written may be read.
         f.rtag = tag;
-        if write {
-            f.wtag = tag;
+        if writable {
+            match writes {
+                FastWrites::Plain => f.wtag = tag,
+                FastWrites::Code => f.ctag = tag,
+                FastWrites::Never => {}
+            }
         }
     }
 
@@ -250,7 +261,7 @@ impl Cpu {
             Err(Exception::with_code(exception::PF, code))
         };
         let pde_addr = (self.cr.cr3 & !0xFFF) | (linear >> 20 & 0xFFC);
-        let pde = self.mem.read_u32(pde_addr);
+        let pde = self.mem.read_u32_aligned(pde_addr);
         if pde & PTE_P == 0 {
             return fault(self, false);
         }
@@ -259,7 +270,7 @@ impl Cpu {
             (pde_addr, pde)
         } else {
             let a = (pde & !0xFFF) | (linear >> 10 & 0xFFC);
-            (a, self.mem.read_u32(a))
+            (a, self.mem.read_u32_aligned(a))
         };
         if pte & PTE_P == 0 {
             return fault(self, false);
