@@ -261,7 +261,7 @@ impl Cpu {
             Err(Exception::with_code(exception::PF, code))
         };
         let pde_addr = (self.cr.cr3 & !0xFFF) | (linear >> 20 & 0xFFC);
-        let pde = self.mem.read_u32_aligned(pde_addr);
+        let pde = self.mem.read_u32_in_page(pde_addr);
         if pde & PTE_P == 0 {
             return fault(self, false);
         }
@@ -270,7 +270,7 @@ impl Cpu {
             (pde_addr, pde)
         } else {
             let a = (pde & !0xFFF) | (linear >> 10 & 0xFFC);
-            (a, self.mem.read_u32_aligned(a))
+            (a, self.mem.read_u32_in_page(a))
         };
         if pte & PTE_P == 0 {
             return fault(self, false);

@@ -406,10 +406,11 @@ impl Memory {
         Some((a, writes))
     }
 
-    /// A dword at a 4-aligned physical address (page-table entries): plain RAM is read
-    /// without the unaligned and page-crossing cases of `read_u32`.
+    /// A dword that does not cross a page (page-table entries, descriptors): plain RAM is
+    /// read without the page-crossing case of `read_u32`.
     #[inline(always)]
-    pub fn read_u32_aligned(&self, addr: u32) -> u32 {
+    pub fn read_u32_in_page(&self, addr: u32) -> u32 {
+        debug_assert!(addr & 0xFFF <= 0xFFC);
         let a = (addr & self.mask) as usize;
         if !self.in_vga_window(a) {
             if let Some(s) = self.ram.get(a..a + 4) {
