@@ -303,7 +303,7 @@ impl Cpu {
 
     /// The checked read of `size` bytes at linear `lin`: breakpoints, page splits, the page
     /// walk; fills the fast path for the next access.
-    #[inline(never)]
+    #[inline]
     fn read_checked(&mut self, lin: u32, size: u32) -> Result<u32, Exception> {
         if self.debug_active {
             self.watch(lin, size, false);
@@ -315,6 +315,8 @@ impl Cpu {
         Ok(match size {
             1 => self.mem.read_u8(phys) as u32,
             2 => self.mem.read_u16(phys) as u32,
+            // Only without paging may a dword still cross a page here.
+            _ if lin & 0xFFF <= 0xFFC => self.mem.read_u32_in_page(phys),
             _ => self.mem.read_u32(phys),
         })
     }
