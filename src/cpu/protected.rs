@@ -148,7 +148,7 @@ impl Cpu {
         let mut v = 0;
         if addr & 0xFFF <= 0xFFC {
             let phys = self.translate_system(addr, false)?;
-            return Ok(self.mem.read_u32(phys));
+            return Ok(self.mem.read_u32_in_page(phys));
         }
         for k in 0..4 {
             let phys = self.translate_system(addr.wrapping_add(k), false)?;
