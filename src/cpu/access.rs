@@ -271,12 +271,16 @@ impl Cpu {
             return Ok(v);
         }
         let lin = self.seg_check::<false>(seg, off, size)?;
-        if let Some(h) = self.fast_offset::<false>(lin, size) {
-            return Ok(match size {
-                1 => self.mem.host_read::<1>(h)[0] as u32,
-                2 => u16::from_le_bytes(self.mem.host_read(h)) as u32,
-                _ => u32::from_le_bytes(self.mem.host_read(h)),
-            });
+        // An expand-up data segment passed the inline check, whose fast-path look-up just
+        // missed; other segments get theirs here.
+        if self.seg[seg as usize].attrs & 0x1C != 0x10 {
+            if let Some(h) = self.fast_offset::<false>(lin, size) {
+                return Ok(match size {
+                    1 => self.mem.host_read::<1>(h)[0] as u32,
+                    2 => u16::from_le_bytes(self.mem.host_read(h)) as u32,
+                    _ => u32::from_le_bytes(self.mem.host_read(h)),
+                });
+            }
         }
         self.read_checked(lin, size)
     }
