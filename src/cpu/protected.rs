@@ -576,6 +576,16 @@ impl Cpu {
         Ok(true)
     }
 
+    /// Slot `i` of a return frame on the stack (not popped), read by itself.
+    #[inline(never)]
+    fn peek_slot(&mut self, size32: bool, i: u32) -> Result<u32, Exception> {
+        if size32 {
+            self.peek32(i * 4)
+        } else {
+            self.peek16(i * 2).map(|v| v as u32)
+        }
+    }
+
     /// The `N` dwords at SS:ESP (a return frame, not popped) read as one block when they lie
     /// in one page of RAM inside the stack segment; `None` when the slot-by-slot path must
     /// read them. A fault here is the one the first read would raise.
@@ -672,12 +682,9 @@ impl Cpu {
             None
         };
         let peek = |cpu: &mut Cpu, i: u32| -> Result<u32, Exception> {
-            if let Some(b) = block {
-                Ok(b[i as usize])
-            } else if size32 {
-                cpu.peek32(i * 4)
-            } else {
-                cpu.peek16(i * 2).map(|v| v as u32)
+            match block {
+                Some(b) => Ok(b[i as usize]),
+                None => cpu.peek_slot(size32, i),
             }
         };
         let eip = peek(self, 0)?;
