@@ -561,7 +561,7 @@ impl Cpu {
     fn push_block32(&mut self, values: &[u32]) -> Result<bool, Exception> {
         let len = values.len() as u32 * 4;
         let esp = self.gpr[ESP];
-        if !self.seg[Seg::Ss as usize].is_32() || esp < len {
+        if len == 0 || !self.seg[Seg::Ss as usize].is_32() || esp < len {
             return Ok(false);
         }
         let low = esp - len;
