@@ -271,12 +271,16 @@ impl Cpu {
             return Ok(v);
         }
         let lin = self.seg_check::<false>(seg, off, size)?;
-        if let Some(h) = self.fast_offset::<false>(lin, size) {
-            return Ok(match size {
-                1 => self.mem.host_read::<1>(h)[0] as u32,
-                2 => u16::from_le_bytes(self.mem.host_read(h)) as u32,
-                _ => u32::from_le_bytes(self.mem.host_read(h)),
-            });
+        // An expand-up data segment passed the inline check, whose fast-path look-up just
+        // missed; other segments get theirs here.
+        if self.seg[seg as usize].attrs & 0x1C != 0x10 {
+            if let Some(h) = self.fast_offset::<false>(lin, size) {
+                return Ok(match size {
+                    1 => self.mem.host_read::<1>(h)[0] as u32,
+                    2 => u16::from_le_bytes(self.mem.host_read(h)) as u32,
+                    _ => u32::from_le_bytes(self.mem.host_read(h)),
+                });
+            }
         }
         self.read_checked(lin, size)
     }
@@ -303,7 +307,7 @@ impl Cpu {
 
     /// The checked read of `size` bytes at linear `lin`: breakpoints, page splits, the page
     /// walk; fills the fast path for the next access.
-    #[inline(never)]
+    #[inline]
     fn read_checked(&mut self, lin: u32, size: u32) -> Result<u32, Exception> {
         if self.debug_active {
             self.watch(lin, size, false);
@@ -311,11 +315,12 @@ impl Cpu {
         if self.crosses_page(lin, size) {
             return self.read_split(lin, size);
         }
-        let phys = self.translate_access(lin, Access::Read)?;
-        self.fill_fast(lin, phys, false);
+        let phys = self.translate_data(lin, false)?;
         Ok(match size {
             1 => self.mem.read_u8(phys) as u32,
             2 => self.mem.read_u16(phys) as u32,
+            // Only without paging may a dword still cross a page here.
+            _ if lin & 0xFFF <= 0xFFC => self.mem.read_u32_in_page(phys),
             _ => self.mem.read_u32(phys),
         })
     }
@@ -329,8 +334,7 @@ impl Cpu {
         if self.crosses_page(lin, size) {
             return self.write_split(lin, size, v);
         }
-        let phys = self.translate_access(lin, Access::Write)?;
-        self.fill_fast(lin, phys, true);
+        let phys = self.translate_data(lin, true)?;
         match size {
             1 => self.mem.write_u8(phys, v as u8),
             2 => self.mem.write_u16(phys, v as u16),

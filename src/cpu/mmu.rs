@@ -9,6 +9,7 @@
 use super::exception::{self, Exception};
 use super::state::Cr0;
 use super::Cpu;
+use crate::mem::FastWrites;
 
 const TLB_SIZE: usize = 1024;
 const VALID: u32 = 1;
@@ -33,7 +34,7 @@ const GLOBAL: u8 = 16;
 
 #[derive(Clone, Copy, Default)]
 struct Entry {
-    /// Linear page number << 12 | VALID.
+    /// Linear page number << 12 | the flush generation (`Tlb::gen`) | VALID.
     tag: u32,
     /// Physical page base.
     phys: u32,
@@ -55,17 +56,17 @@ pub(crate) struct Fast {
 }
 
 pub struct Tlb {
-    entries: Box<[Entry]>,
+    entries: Box<[Entry; TLB_SIZE]>,
     pub(crate) fast: Box<[Fast; TLB_SIZE]>,
-    /// The tag bits every fast-path access compares against, cached: `fast_gen | user << 1 |
+    /// The tag bits every fast-path access compares against, cached: `gen | user << 1 |
     /// 1`, where `user` is whether CPL was 3 when it was last refreshed. Refreshed wherever
     /// CS, CR0 or EFLAGS.VM change and whenever the run loop re-checks the fetch context. A
     /// stale user bit after entering ring 0 only makes fewer accesses hit (user-tagged pages
     /// are also open to the supervisor); entries are always filled with the true CPL.
     pub(crate) fast_key: u32,
-    /// Flush generation of the fast entries, in tag bits 2-11: a flush bumps it instead of
-    /// clearing the array (cleared only when it wraps).
-    pub(crate) fast_gen: u32,
+    /// Flush generation of all entries, in tag bits 2-11: a flush bumps it instead of
+    /// clearing the arrays (cleared only when it wraps).
+    pub(crate) gen: u32,
     /// Bumped by every flush and invalidation: chained blocks (which skip the fetch
     /// translation) are followed only while it is unchanged.
     pub(crate) epoch: u32,
@@ -74,10 +75,10 @@ pub struct Tlb {
 impl Default for Tlb {
     fn default() -> Self {
         Tlb {
-            entries: vec![Entry::default(); TLB_SIZE].into_boxed_slice(),
+            entries: Box::new([Entry::default(); TLB_SIZE]),
             fast: Box::new([Fast::default(); TLB_SIZE]),
             fast_key: VALID,
-            fast_gen: 0,
+            gen: 0,
             epoch: 0,
         }
     }
@@ -87,13 +88,23 @@ impl Tlb {
     /// Drops all entries, or all but the global ones.
     pub fn flush(&mut self, keep_global: bool) {
         self.epoch = self.epoch.wrapping_add(1);
-        self.fast_gen = (self.fast_gen + 4) & 0xFFC;
-        self.fast_key = self.fast_gen | (self.fast_key & 2) | VALID;
-        if self.fast_gen == 0 {
+        let old = self.gen;
+        self.gen = (old + 4) & 0xFFC;
+        self.fast_key = self.gen | (self.fast_key & 2) | VALID;
+        let wrapped = self.gen == 0;
+        if wrapped {
             self.drop_fast();
         }
+        if !(keep_global || wrapped) {
+            return;
+        }
+        // Global entries of the old generation move to the new one; on a wrap, everything
+        // else is cleared (its generation would come back).
         for e in self.entries.iter_mut() {
-            if !(keep_global && e.perms & GLOBAL != 0) {
+            let live = e.tag & 0xFFF == old | VALID;
+            if keep_global && live && e.perms & GLOBAL != 0 {
+                e.tag = (e.tag & !0xFFF) | self.gen | VALID;
+            } else if wrapped {
                 e.tag = 0;
             }
         }
@@ -156,30 +167,42 @@ impl Cpu {
     /// `Tlb::fast_key`).
     #[inline]
     pub(crate) fn refresh_fast_key(&mut self) {
-        self.tlb.fast_key = self.tlb.fast_gen | ((self.cpl() == 3) as u32) << 1 | VALID;
+        self.tlb.fast_key = self.tlb.gen | ((self.cpl() == 3) as u32) << 1 | VALID;
     }
 
-    /// The fast-path tag of an access to `linear` at the current privilege level.
+    /// Translates the linear address of a checked data access at the current privilege
+    /// level and lets later accesses to the page take the fast path: reads, and writes too
+    /// when the TLB entry already allows them without a walk (writable at this privilege
+    /// level, dirty bit set), so a read-modify-write of a fresh page walks only once.
     #[inline(always)]
-    pub(crate) fn fast_tag(&self, linear: u32) -> u32 {
-        (linear & !0xFFF) | self.tlb.fast_gen | ((self.cpl() == 3) as u32) << 1 | 1
+    pub(crate) fn translate_data(&mut self, linear: u32, write: bool) -> Result<u32, Exception> {
+        let user = self.cpl() == 3;
+        if !self.paging() {
+            self.fill_fast(linear, linear, user, true);
+            return Ok(linear);
+        }
+        let access = if write { Access::Write } else { Access::Read };
+        let phys = self.translate_paged(linear, access, user)?;
+        // `translate_paged` left the entry for `linear` in the TLB.
+        let perms = self.tlb.entries[Tlb::fast_index(linear)].perms;
+        let write_bit = if user { WRITE_USER } else { WRITE_SUPERVISOR };
+        let writable = perms & DIRTY != 0 && perms & write_bit != 0;
+        self.fill_fast(linear, phys, user, writable);
+        Ok(phys)
     }
 
-    /// After a checked access to `linear` (physical `phys`) succeeded, lets later accesses
-    /// of the same kind to that page take the fast path, if the page is plain RAM.
+    /// Enters page `linear` → `phys` in the fast path for privilege `user`: for reads when
+    /// the page is RAM, for writes too when `writable` and the page takes them (plain RAM,
+    /// or a page holding code through the code-write tag).
     #[inline]
-    pub(crate) fn fill_fast(&mut self, linear: u32, phys: u32, write: bool) {
+    fn fill_fast(&mut self, linear: u32, phys: u32, user: bool, writable: bool) {
         if self.debug_active || self.model == super::model::CpuModel::I8086 {
             return;
         }
-        let (host, code) = match self.mem.fast_page(phys, write) {
-            Some(host) => (host, false),
-            None => match self.mem.code_page(phys).filter(|_| write) {
-                Some(host) => (host, true),
-                None => return,
-            },
+        let Some((host, writes)) = self.mem.fast_page(phys) else {
+            return;
         };
-        let tag = self.fast_tag(linear);
+        let tag = (linear & !0xFFF) | self.tlb.gen | (user as u32) << 1 | VALID;
         let f = &mut self.tlb.fast[Tlb::fast_index(linear)];
         let page = (linear & !0xFFF) | 1;
         if f.page != page || f.host != host {
@@ -191,15 +214,13 @@ impl Cpu {
                 host,
             };
         }
-        if code {
-            f.rtag = tag;
-            f.ctag = tag;
-            return;
-        }
-        // Whatever may be written may be read.
         f.rtag = tag;
-        if write {
-            f.wtag = tag;
+        if writable {
+            match writes {
+                FastWrites::Plain => f.wtag = tag,
+                FastWrites::Code => f.ctag = tag,
+                FastWrites::Never => {}
+            }
         }
     }
 
@@ -221,7 +242,7 @@ impl Cpu {
         user: bool,
     ) -> Result<u32, Exception> {
         let e = self.tlb.entries[(linear >> 12) as usize % TLB_SIZE];
-        if e.tag == (linear & !0xFFF) | VALID {
+        if e.tag == (linear & !0xFFF) | self.tlb.gen | VALID {
             let allowed = match access {
                 Access::Read | Access::Fetch => !user || e.perms & USER != 0,
                 Access::Write => {
@@ -244,85 +265,81 @@ impl Cpu {
     #[cold]
     fn walk(&mut self, linear: u32, access: Access, user: bool) -> Result<u32, Exception> {
         let write = access == Access::Write;
-        let fault = |cpu: &mut Cpu, present: bool| {
-            cpu.cr.cr2 = linear;
-            let code = present as u32 | (write as u32) << 1 | (user as u32) << 2;
-            Err(Exception::with_code(exception::PF, code))
-        };
         let pde_addr = (self.cr.cr3 & !0xFFF) | (linear >> 20 & 0xFFC);
-        let pde = self.mem.read_u32(pde_addr);
+        let pde = self.mem.read_u32_in_page(pde_addr);
         if pde & PTE_P == 0 {
-            return fault(self, false);
+            return Err(self.page_fault(linear, false, write, user));
         }
         let big = pde & PDE_PS != 0 && self.cr.cr4 & CR4_PSE != 0;
         let (pte_addr, pte) = if big {
             (pde_addr, pde)
         } else {
             let a = (pde & !0xFFF) | (linear >> 10 & 0xFFC);
-            (a, self.mem.read_u32(a))
+            (a, self.mem.read_u32_in_page(a))
         };
         if pte & PTE_P == 0 {
-            return fault(self, false);
+            return Err(self.page_fault(linear, false, write, user));
         }
-        // Both levels must allow user access / writes.
+        // Both levels must allow user access / writes; CR0.WP makes read-only pages
+        // read-only for the supervisor too.
         let both = pde & pte;
         let user_ok = both & PTE_US != 0;
         let rw = both & PTE_RW != 0;
         let wp = self.cr.cr0 & Cr0::WP.bits() != 0;
-        let write_sup = rw || !wp;
-        let allowed = match access {
-            Access::Read | Access::Fetch => !user || user_ok,
-            Access::Write => {
-                if user {
-                    user_ok && rw
-                } else {
-                    write_sup
-                }
+        let mut perms = 0;
+        if user_ok {
+            perms |= USER;
+            if rw {
+                perms |= WRITE_USER;
             }
+        }
+        if rw || !wp {
+            perms |= WRITE_SUPERVISOR;
+        }
+        let allowed = if write {
+            perms & if user { WRITE_USER } else { WRITE_SUPERVISOR } != 0
+        } else {
+            !user || user_ok
         };
         if !allowed {
-            return fault(self, true);
+            return Err(self.page_fault(linear, true, write, user));
         }
-        // Accessed bits on both levels; dirty on the final level for writes.
-        if pde & PTE_A == 0 {
+        // Accessed bits on both levels, dirty on the final level for writes (each entry
+        // written once with all its new bits).
+        if !big && pde & PTE_A == 0 {
             self.mem.write_u32(pde_addr, pde | PTE_A);
         }
-        let mut pte = if big { pde | PTE_A } else { pte };
-        if !big && pte & PTE_A == 0 {
-            pte |= PTE_A;
-            self.mem.write_u32(pte_addr, pte);
+        let set = if write { PTE_A | PTE_D } else { PTE_A };
+        if pte & set != set {
+            self.mem.write_u32(pte_addr, pte | set);
         }
-        if write && pte & PTE_D == 0 {
-            pte |= PTE_D;
-            self.mem.write_u32(pte_addr, pte);
-        }
+        let pte = pte | set;
         let phys_page = if big {
             (pte & 0xFFC0_0000) | (linear & 0x003F_F000)
         } else {
             pte & !0xFFF
         };
-        let mut perms = 0;
-        if user_ok {
-            perms |= USER;
-        }
-        if user_ok && rw {
-            perms |= WRITE_USER;
-        }
-        if write_sup {
-            perms |= WRITE_SUPERVISOR;
-        }
         if pte & PTE_D != 0 {
             perms |= DIRTY;
         }
         if pte & PTE_G != 0 && self.cr.cr4 & CR4_PGE != 0 {
             perms |= GLOBAL;
         }
-        self.tlb.entries[(linear >> 12) as usize % TLB_SIZE] = Entry {
-            tag: (linear & !0xFFF) | VALID,
+        self.tlb.entries[Tlb::fast_index(linear)] = Entry {
+            tag: (linear & !0xFFF) | self.tlb.gen | VALID,
             phys: phys_page,
             perms,
         };
         Ok(phys_page | (linear & 0xFFF))
+    }
+
+    /// Records a page fault at `linear` in CR2 and builds its exception with the error code
+    /// (present, write, user).
+    #[cold]
+    fn page_fault(&mut self, linear: u32, present: bool, write: bool, user: bool) -> Exception {
+        self.cr.cr2 = linear;
+        let code = present as u32 | (write as u32) << 1 | (user as u32) << 2;
+        Exception::with_code(exception::PF, code)
     }
 
     /// Translates a linear address for a debugger or tracer: no permission checks, no

@@ -123,10 +123,7 @@ impl Cpu {
         if index + 7 > limit {
             return Err(Exception::gp(sel_error(sel)));
         }
-        let addr = base.wrapping_add(index);
-        let lo = self.read_system32(addr)?;
-        let hi = self.read_system32(addr.wrapping_add(4))?;
-        Ok(Descriptor { lo, hi })
+        self.read_system64(base.wrapping_add(index))
     }
 
     /// Sets the accessed bit of a segment descriptor, as loads do.
@@ -151,13 +148,29 @@ impl Cpu {
         let mut v = 0;
         if addr & 0xFFF <= 0xFFC {
             let phys = self.translate_system(addr, false)?;
-            return Ok(self.mem.read_u32(phys));
+            return Ok(self.mem.read_u32_in_page(phys));
         }
         for k in 0..4 {
             let phys = self.translate_system(addr.wrapping_add(k), false)?;
             v |= (self.mem.read_u8(phys) as u32) << (8 * k);
         }
         Ok(v)
+    }
+
+    /// Reads the 8 bytes of a descriptor or gate (or a TSS stack pair) at a linear address:
+    /// one translation when they share a page.
+    pub(crate) fn read_system64(&mut self, addr: u32) -> Result<Descriptor, Exception> {
+        if addr & 0xFFF <= 0xFF8 {
+            let phys = self.translate_system(addr, false)?;
+            return Ok(Descriptor {
+                lo: self.mem.read_u32_in_page(phys),
+                hi: self.mem.read_u32_in_page(phys.wrapping_add(4)),
+            });
+        }
+        Ok(Descriptor {
+            lo: self.read_system32(addr)?,
+            hi: self.read_system32(addr.wrapping_add(4))?,
+        })
     }
 
     /// MOV/POP/LxS to a data or stack segment register in protected mode.
@@ -263,11 +276,20 @@ impl Cpu {
             }
             self.seg[Seg::Ss as usize] = ssd.to_segment(ss);
             self.gpr[ESP] = esp;
-            let mut frame = vec![saved_ss.selector as u32, saved_esp];
-            frame.extend(params[..count as usize].iter().rev());
-            frame.push(old_cs);
-            frame.push(ret);
-            if let Err(e) = self.push_frame_at_cpl(gate32, &frame, new_cpl) {
+            // SS, ESP, the parameters (last first), CS, EIP.
+            let count = count as usize;
+            let mut frame = [0u32; 35];
+            frame[0] = saved_ss.selector as u32;
+            frame[1] = saved_esp;
+            for (slot, &p) in frame[2..2 + count]
+                .iter_mut()
+                .zip(params[..count].iter().rev())
+            {
+                *slot = p;
+            }
+            frame[2 + count] = old_cs;
+            frame[3 + count] = ret;
+            if let Err(e) = self.push_frame_at_cpl(gate32, &frame[..4 + count], new_cpl) {
                 restore(self);
                 return Err(e);
             }
@@ -392,9 +414,8 @@ impl Cpu {
         }
         let a = self.tr.base.wrapping_add(off);
         if tss32 {
-            let esp = self.read_system32(a)?;
-            let ss = self.read_system32(a.wrapping_add(4))? as u16;
-            Ok((ss, esp))
+            let pair = self.read_system64(a)?;
+            Ok((pair.hi as u16, pair.lo))
         } else {
             let v = self.read_system32(a)?;
             Ok(((v >> 16) as u16, v & 0xFFFF))
@@ -435,10 +456,7 @@ impl Cpu {
             return Err(Exception::gp(idt_err));
         }
         let a = self.idtr.base.wrapping_add(vector as u32 * 8);
-        let gate = Descriptor {
-            lo: self.read_system32(a)?,
-            hi: self.read_system32(a.wrapping_add(4))?,
-        };
+        let gate = self.read_system64(a)?;
         let kind = gate.typ();
         if gate.is_segment() || !matches!(kind, 0x5 | 0x6 | 0x7 | 0xE | 0xF) {
             return Err(Exception::gp(idt_err));
@@ -479,20 +497,24 @@ impl Cpu {
         };
         let saved_ss = self.seg[Seg::Ss as usize];
         let saved_esp = self.gpr[ESP];
-        let mut frame = Vec::with_capacity(6);
+        let mut frame = [0u32; 6];
+        let mut n = 0;
         if new_cpl < cpl {
             // Inner privilege: switch to the stack the TSS names for the new ring.
             let (ss, esp) = self.tss_stack(new_cpl)?;
             let ssd = self.check_stack_segment(ss, new_cpl)?;
             self.seg[Seg::Ss as usize] = ssd.to_segment(ss);
             self.gpr[ESP] = esp;
-            frame.extend_from_slice(&[saved_ss.selector as u32, saved_esp]);
+            frame[..2].copy_from_slice(&[saved_ss.selector as u32, saved_esp]);
+            n = 2;
         }
-        frame.extend_from_slice(&[flags, old_cs as u32, ret]);
+        frame[n..n + 3].copy_from_slice(&[flags, old_cs as u32, ret]);
+        n += 3;
         if let Some(code) = error_code {
-            frame.push(code);
+            frame[n] = code;
+            n += 1;
         }
-        if let Err(e) = self.push_frame_at_cpl(gate32, &frame, new_cpl) {
+        if let Err(e) = self.push_frame_at_cpl(gate32, &frame[..n], new_cpl) {
             self.seg[Seg::Ss as usize] = saved_ss;
             self.gpr[ESP] = saved_esp;
             return Err(e);
@@ -520,6 +542,9 @@ impl Cpu {
     }
 
     fn push_frame(&mut self, size32: bool, values: &[u32]) -> Exec {
+        if size32 && self.push_block32(values)? {
+            return Ok(());
+        }
         for &v in values {
             if size32 {
                 self.push32(v)?;
@@ -528,6 +553,83 @@ impl Cpu {
             }
         }
         Ok(())
+    }
+
+    /// Pushes dwords (the first one first) as one block when they fit in one page of plain
+    /// RAM inside the stack segment; `false` when the slot-by-slot path must do it. A fault
+    /// here is the one the first push would raise.
+    fn push_block32(&mut self, values: &[u32]) -> Result<bool, Exception> {
+        let len = values.len() as u32 * 4;
+        let esp = self.gpr[ESP];
+        if len == 0 || !self.seg[Seg::Ss as usize].is_32() || esp < len {
+            return Ok(false);
+        }
+        let low = esp - len;
+        let Some(h) = self.stack_block::<true>(low, len, esp - 4)? else {
+            return Ok(false);
+        };
+        for (i, &v) in values.iter().enumerate() {
+            self.mem
+                .host_write(h + len - 4 * (i as u32 + 1), v.to_le_bytes());
+        }
+        self.gpr[ESP] = low;
+        Ok(true)
+    }
+
+    /// Slot `i` of a return frame on the stack (not popped), read by itself.
+    #[inline(never)]
+    fn peek_slot(&mut self, size32: bool, i: u32) -> Result<u32, Exception> {
+        if size32 {
+            self.peek32(i * 4)
+        } else {
+            self.peek16(i * 2).map(|v| v as u32)
+        }
+    }
+
+    /// The `N` dwords at SS:ESP (a return frame, not popped) read as one block when they lie
+    /// in one page of RAM inside the stack segment; `None` when the slot-by-slot path must
+    /// read them. A fault here is the one the first read would raise.
+    fn peek_block32<const N: usize>(&mut self) -> Result<Option<[u32; N]>, Exception> {
+        let len = N as u32 * 4;
+        let esp = self.gpr[ESP];
+        if !self.seg[Seg::Ss as usize].is_32() || esp.checked_add(len).is_none() {
+            return Ok(None);
+        }
+        let Some(h) = self.stack_block::<false>(esp, len, esp)? else {
+            return Ok(None);
+        };
+        let mut out = [0u32; N];
+        for (i, v) in out.iter_mut().enumerate() {
+            *v = u32::from_le_bytes(self.mem.host_read(h + 4 * i as u32));
+        }
+        Ok(Some(out))
+    }
+
+    /// The RAM offset of the `len` stack bytes at SS:`off` when the whole range passes the
+    /// segment check and lies in one fast-path page (translating the page through the slot
+    /// at SS:`first`, the one the slot-by-slot path would access first, on a miss). `None`
+    /// leaves everything, faults included, to the slot-by-slot path.
+    fn stack_block<const WRITE: bool>(
+        &mut self,
+        off: u32,
+        len: u32,
+        first: u32,
+    ) -> Result<Option<u32>, Exception> {
+        if self.debug_active {
+            return Ok(None);
+        }
+        let Ok(lin) = self.seg_check::<WRITE>(Seg::Ss, off, len) else {
+            return Ok(None);
+        };
+        if lin & 0xFFF > 0x1000 - len {
+            return Ok(None);
+        }
+        if let Some(h) = self.fast_offset::<WRITE>(lin, len) {
+            return Ok(Some(h));
+        }
+        let first_lin = lin.wrapping_add(first.wrapping_sub(off));
+        self.translate_data(first_lin, WRITE)?;
+        Ok(self.fast_offset::<WRITE>(lin, len))
     }
 
     /// The code segment a RETF/IRET returns to: not more privileged than the current one.
@@ -573,11 +675,16 @@ impl Cpu {
             return self.iret_to_previous_task();
         }
         let w = if size32 { 4 } else { 2 };
+        // EIP, CS, EFLAGS and, for a return to an outer ring, ESP and SS.
+        let block = if size32 {
+            self.peek_block32::<5>()?
+        } else {
+            None
+        };
         let peek = |cpu: &mut Cpu, i: u32| -> Result<u32, Exception> {
-            if size32 {
-                cpu.peek32(i * 4)
-            } else {
-                cpu.peek16(i * 2).map(|v| v as u32)
+            match block {
+                Some(b) => Ok(b[i as usize]),
+                None => cpu.peek_slot(size32, i),
             }
         };
         let eip = peek(self, 0)?;

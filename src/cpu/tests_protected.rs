@@ -293,6 +293,72 @@ mod paging {
     }
 
     #[test]
+    fn a_read_opens_the_fast_path_for_writes_only_when_the_walk_allows_them() {
+        let mut cpu = paged_cpu();
+        // 0x50000: writable, dirty clear; 0x51000: writable, dirty set; 0x52000: read-only,
+        // dirty set.
+        cpu.mem.write_u32(PT + 0x50 * 4, 0x50000 | 7);
+        cpu.mem.write_u32(PT + 0x51 * 4, 0x51000 | 7 | 0x40);
+        cpu.mem.write_u32(PT + 0x52 * 4, 0x52000 | 5 | 0x40);
+        for page in [0x50000, 0x51000, 0x52000] {
+            cpu.read32(Seg::Ds, page).unwrap();
+        }
+        assert_eq!(
+            cpu.mem.read_u32(PT + 0x50 * 4) & 0x60,
+            0x20,
+            "read: accessed only"
+        );
+        cpu.write32(Seg::Ds, 0x50000, 1).unwrap();
+        assert_eq!(
+            cpu.mem.read_u32(PT + 0x50 * 4) & 0x60,
+            0x60,
+            "write sets dirty"
+        );
+        cpu.write32(Seg::Ds, 0x51000, 2).unwrap();
+        assert_eq!(cpu.mem.read_u32(0x51000), 2);
+        // Supervisor writes to read-only pages: allowed while CR0.WP is clear.
+        cpu.write32(Seg::Ds, 0x52000, 3).unwrap();
+        cpu.cr.cr0 |= Cr0::WP.bits();
+        cpu.flush_tlb(false);
+        cpu.read32(Seg::Ds, 0x52000).unwrap();
+        assert_eq!(cpu.write32(Seg::Ds, 0x52000, 4), Err(pf(3)));
+        // Ring 3 after a ring-3 read of the read-only page.
+        cpu.seg[Seg::Cs as usize].selector = 3;
+        cpu.refresh_fast_key();
+        cpu.read32(Seg::Ds, 0x52000).unwrap();
+        assert_eq!(cpu.write32(Seg::Ds, 0x52000, 5), Err(pf(7)));
+        assert_eq!(cpu.mem.read_u32(0x52000), 3);
+    }
+
+    #[test]
+    fn flushes_by_generation_never_revive_old_entries() {
+        let mut cpu = paged_cpu();
+        cpu.cr.cr4 |= 1 << 7; // PGE
+        cpu.mem.write_u32(PT + 0x40 * 4, 0x60000 | 7);
+        cpu.mem.write_u32(PT + 0x41 * 4, 0x61000 | 7 | 0x100); // global
+        assert_eq!(cpu.translate_access(0x40000, Access::Read), Ok(0x60000));
+        assert_eq!(cpu.translate_access(0x41000, Access::Read), Ok(0x61000));
+        cpu.mem.write_u32(PT + 0x40 * 4, 0x70000 | 7);
+        cpu.mem.write_u32(PT + 0x41 * 4, 0x71000 | 7 | 0x100);
+        // Enough flushes for the generation to wrap and come back round.
+        for _ in 0..2500 {
+            cpu.flush_tlb(true);
+        }
+        assert_eq!(cpu.translate_access(0x40000, Access::Read), Ok(0x70000));
+        assert_eq!(
+            cpu.translate_access(0x41000, Access::Read),
+            Ok(0x61000),
+            "global kept"
+        );
+        cpu.mem.write_u32(PT + 0x40 * 4, 0x80000 | 7);
+        for _ in 0..1024 {
+            cpu.flush_tlb(false);
+        }
+        assert_eq!(cpu.translate_access(0x40000, Access::Read), Ok(0x80000));
+        assert_eq!(cpu.translate_access(0x41000, Access::Read), Ok(0x71000));
+    }
+
+    #[test]
     fn pse_four_megabyte_pages() {
         let mut cpu = paged_cpu();
         cpu.cr.cr4 |= 1 << 4; // PSE

@@ -35,6 +35,17 @@ fn line_bits(a: usize, len: usize) -> u32 {
     upto & !((1u32 << first) - 1)
 }
 
+/// What writes through the CPU's fast-path TLB may do on a RAM page (`Memory::fast_page`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum FastWrites {
+    /// Plain RAM: straight to RAM.
+    Plain,
+    /// The page holds decoded code: straight to RAM, then `note_code_page_write`.
+    Code,
+    /// ROM and the like: every write takes the checked path.
+    Never,
+}
+
 /// A write that landed on a page holding decoded code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CodeWrite {
@@ -377,29 +388,36 @@ impl Memory {
         !was
     }
 
-    /// The RAM offset of the page holding physical address `phys`, if accesses of this kind
-    /// may go straight to RAM: the whole page is RAM and, for writes, it holds no code or ROM;
-    /// device pages (`PAGE_MMIO`) never. This is consulted only when the CPU fills its
-    /// fast-path TLB, so it costs nothing per access.
-    pub fn fast_page(&self, phys: u32, write: bool) -> Option<u32> {
+    /// The RAM offset of the page holding physical address `phys` when reads may go straight
+    /// to RAM (the whole page is RAM and no device's), with what writes may do there. This is
+    /// consulted only when the CPU fills its fast-path TLB, so it costs nothing per access.
+    #[inline]
+    pub fn fast_page(&self, phys: u32) -> Option<(u32, FastWrites)> {
         let a = phys & self.mask & !(PAGE_SIZE - 1);
         if a as usize + PAGE_SIZE as usize > self.ram.len() {
             return None;
         }
-        let f = self.page_flags[(a >> PAGE_SHIFT) as usize];
-        let denied = if write { f != 0 } else { f & PAGE_MMIO != 0 };
-        (!denied).then_some(a)
+        let writes = match self.page_flags[(a >> PAGE_SHIFT) as usize] {
+            0 => FastWrites::Plain,
+            PAGE_CODE => FastWrites::Code,
+            f if f & PAGE_MMIO != 0 => return None,
+            _ => FastWrites::Never,
+        };
+        Some((a, writes))
     }
 
-    /// The RAM offset of the page holding physical `phys` when it is plain RAM that holds
-    /// decoded code (writes there need the code-line check of `note_code_page_write`, nothing
-    /// more).
-    pub fn code_page(&self, phys: u32) -> Option<u32> {
-        let a = phys & self.mask & !(PAGE_SIZE - 1);
-        if a as usize + PAGE_SIZE as usize > self.ram.len() {
-            return None;
+    /// A dword that does not cross a page (page-table entries, descriptors): plain RAM is
+    /// read without the page-crossing case of `read_u32`.
+    #[inline(always)]
+    pub fn read_u32_in_page(&self, addr: u32) -> u32 {
+        debug_assert!(addr & 0xFFF <= 0xFFC);
+        let a = (addr & self.mask) as usize;
+        if !self.in_vga_window(a) {
+            if let Some(s) = self.ram.get(a..a + 4) {
+                return u32::from_le_bytes([s[0], s[1], s[2], s[3]]);
+            }
         }
-        (self.page_flags[(a >> PAGE_SHIFT) as usize] == PAGE_CODE).then_some(a)
+        self.read_u32(addr)
     }
 
     /// Sets or clears `PAGE_MMIO` on the pages of `start .. end` (physical).

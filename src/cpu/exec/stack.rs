@@ -7,14 +7,19 @@ use super::operand::{reg_index, seg_of};
 use super::{set, set_all, Op, Table};
 use crate::cpu::exception::{Exception, Exec};
 use crate::cpu::model::CpuModel;
-use crate::cpu::state::{Flags, Seg, EBP, ESP};
+use crate::cpu::state::{Flags, Seg, EBP, ESP, STATUS_FLAGS};
 use crate::cpu::v86::FlagAccess;
 use crate::cpu::Cpu;
 
 /// Loads FLAGS/EFLAGS from a popped value: only `writable` bits change, the model's fixed
 /// bits are forced.
 pub fn write_flags(cpu: &mut Cpu, value: u32, writable: u32) {
-    let cur = cpu.eflags();
+    // Status flags that are all overwritten need not be computed from the lazy record.
+    let cur = if writable & STATUS_FLAGS == STATUS_FLAGS {
+        cpu.eflags
+    } else {
+        cpu.eflags()
+    };
     let new = (cur & !writable) | (value & writable) | cpu.model.flags_fixed_ones();
     cpu.load_eflags_raw(new);
 }
