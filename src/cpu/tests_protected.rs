@@ -265,8 +265,9 @@ mod paging {
         assert_eq!(cpu.read32(Seg::Ds, 0x30FFE), Ok(0x4433_2211));
     }
 
-    #[test]
-    fn tlb_is_flushed_by_invlpg_and_cr3_but_keeps_global_pages() {
+    /// A paged CPU with PGE on whose TLB holds 0x40000 → 0x60000 and the global page
+    /// 0x41000 → 0x61000, after the page table was changed to map them to 0x70000/0x71000.
+    fn remapped_after_caching() -> Cpu {
         let mut cpu = paged_cpu();
         cpu.cr.cr4 |= 1 << 7; // PGE
         cpu.mem.write_u32(PT + 0x40 * 4, 0x60000 | 7);
@@ -275,6 +276,12 @@ mod paging {
         assert_eq!(cpu.translate_access(0x41000, Access::Read), Ok(0x61000));
         cpu.mem.write_u32(PT + 0x40 * 4, 0x70000 | 7);
         cpu.mem.write_u32(PT + 0x41 * 4, 0x71000 | 7 | 0x100);
+        cpu
+    }
+
+    #[test]
+    fn tlb_is_flushed_by_invlpg_and_cr3_but_keeps_global_pages() {
+        let mut cpu = remapped_after_caching();
         assert_eq!(
             cpu.translate_access(0x40000, Access::Read),
             Ok(0x60000),
@@ -332,14 +339,7 @@ mod paging {
 
     #[test]
     fn flushes_by_generation_never_revive_old_entries() {
-        let mut cpu = paged_cpu();
-        cpu.cr.cr4 |= 1 << 7; // PGE
-        cpu.mem.write_u32(PT + 0x40 * 4, 0x60000 | 7);
-        cpu.mem.write_u32(PT + 0x41 * 4, 0x61000 | 7 | 0x100); // global
-        assert_eq!(cpu.translate_access(0x40000, Access::Read), Ok(0x60000));
-        assert_eq!(cpu.translate_access(0x41000, Access::Read), Ok(0x61000));
-        cpu.mem.write_u32(PT + 0x40 * 4, 0x70000 | 7);
-        cpu.mem.write_u32(PT + 0x41 * 4, 0x71000 | 7 | 0x100);
+        let mut cpu = remapped_after_caching();
         // Enough flushes for the generation to wrap and come back round.
         for _ in 0..2500 {
             cpu.flush_tlb(true);
