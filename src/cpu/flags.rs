@@ -134,10 +134,11 @@ impl Cpu {
     /// Records an arithmetic result for lazy flag evaluation.
     #[inline]
     pub fn set_lazy(&mut self, op: FlagOp, mask: u32, a: u32, b: u32, res: u32) {
-        if matches!(op, FlagOp::Inc | FlagOp::Dec) && self.lazy.op != FlagOp::None {
-            // INC/DEC keep CF: pin the current CF before the record is replaced.
-            let cf = self.lazy.cf(self.eflags);
-            self.eflags = (self.eflags & !Flags::CF.bits()) | cf as u32;
+        if matches!(op, FlagOp::Inc | FlagOp::Dec)
+            && !matches!(self.lazy.op, FlagOp::Inc | FlagOp::Dec)
+        {
+            // INC/DEC keep CF: the record being replaced holds it.
+            self.cf_source = self.lazy;
         }
         self.lazy = LazyFlags {
             op,
@@ -162,10 +163,21 @@ impl Cpu {
         };
     }
 
+    /// The stored EFLAGS with the CF a pending INC/DEC record keeps (see `cf_source`).
+    #[inline]
+    fn stored_flags(&self) -> u32 {
+        if matches!(self.lazy.op, FlagOp::Inc | FlagOp::Dec) {
+            let cf = self.cf_source.cf(self.eflags);
+            (self.eflags & !Flags::CF.bits()) | cf as u32
+        } else {
+            self.eflags
+        }
+    }
+
     /// The complete EFLAGS value with the status flags materialised.
     #[inline]
     pub fn eflags(&self) -> u32 {
-        (self.eflags & !STATUS_FLAGS) | self.lazy.status(self.eflags)
+        (self.eflags & !STATUS_FLAGS) | self.lazy.status(self.stored_flags())
     }
 
     /// Writes the status flags from `bits` (only the bits in `which` change) and drops any
@@ -187,7 +199,11 @@ impl Cpu {
 
     #[inline]
     pub fn cf(&self) -> bool {
-        self.lazy.cf(self.eflags)
+        if matches!(self.lazy.op, FlagOp::Inc | FlagOp::Dec) {
+            self.cf_source.cf(self.eflags)
+        } else {
+            self.lazy.cf(self.eflags)
+        }
     }
     #[inline]
     pub fn of(&self) -> bool {
@@ -288,6 +304,17 @@ mod tests {
         assert!(c.zf());
         c.set_lazy(FlagOp::Dec, MASK32, 0, 1, 0xFFFF_FFFF);
         assert!(c.cf(), "CF survives two INC/DEC in a row");
+        assert_ne!(
+            c.eflags() & Flags::CF.bits(),
+            0,
+            "materialised EFLAGS keep it too"
+        );
+        // Writing other status flags materialises the kept CF into EFLAGS.
+        c.set_status_flags(Flags::ZF.bits(), 0);
+        assert!(c.cf());
+        c.set_lazy(FlagOp::Add, MASK32, 1, 1, 2);
+        c.set_lazy(FlagOp::Inc, MASK32, 2, 1, 3);
+        assert!(!c.cf(), "a later record replaces the kept CF");
     }
 
     #[test]

@@ -73,6 +73,9 @@ pub struct Cpu {
     /// EFLAGS; the status flags in it are stale while `lazy.op` is not `None`.
     pub(crate) eflags: u32,
     pub(crate) lazy: LazyFlags,
+    /// While `lazy` is an INC/DEC record: the last record before it that was not, whose CF
+    /// INC/DEC keep (copied, not evaluated: CF after INC/DEC is rarely read).
+    pub(crate) cf_source: LazyFlags,
     pub seg: [Segment; 6],
     pub cr: ControlRegs,
     pub gdtr: TableReg,
@@ -133,6 +136,7 @@ impl Cpu {
             next_eip: 0,
             eflags: 0,
             lazy: LazyFlags::default(),
+            cf_source: LazyFlags::default(),
             seg: [Segment::default(); 6],
             cr: ControlRegs::default(),
             gdtr: TableReg::default(),
