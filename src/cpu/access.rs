@@ -199,6 +199,21 @@ impl Cpu {
         self.write_target(s.base.wrapping_add(off), size)
     }
 
+    /// The RAM offset of a `size`-byte data read at `seg:off` when the fast path takes it
+    /// (for handlers that keep the fast path inline and call `read_slow` otherwise).
+    #[inline(always)]
+    pub(crate) fn fast_read_at(&self, seg: Seg, off: u32, size: u32) -> Option<u32> {
+        self.fast_access::<false>(seg, off, size)
+    }
+
+    /// Like `fast_read_at` for a write (and a read-modify-write: writable implies
+    /// readable), to a page without decoded code: writes to code pages must be reported,
+    /// which `write_slow` does.
+    #[inline(always)]
+    pub(crate) fn fast_write_at(&self, seg: Seg, off: u32, size: u32) -> Option<u32> {
+        self.fast_access::<true>(seg, off, size)
+    }
+
     #[inline(always)]
     pub fn read8(&mut self, seg: Seg, off: u32) -> Result<u8, Exception> {
         match self.fast_access::<false>(seg, off, 1) {
@@ -259,7 +274,7 @@ impl Cpu {
     /// A read the fast path did not take: the 8086's wrapping segments, segment checks
     /// that need the full rules (or fault), and TLB misses.
     #[inline(never)]
-    fn read_slow(&mut self, seg: Seg, off: u32, size: u32) -> Result<u32, Exception> {
+    pub(crate) fn read_slow(&mut self, seg: Seg, off: u32, size: u32) -> Result<u32, Exception> {
         if self.model == CpuModel::I8086 {
             // Offsets wrap inside the 64 KiB segment, even between the bytes of a word.
             let base = self.seg[seg as usize].base;
@@ -287,7 +302,7 @@ impl Cpu {
 
     /// A write the fast path did not take (see `read_slow`).
     #[inline(never)]
-    fn write_slow(&mut self, seg: Seg, off: u32, size: u32, v: u32) -> Exec {
+    pub(crate) fn write_slow(&mut self, seg: Seg, off: u32, size: u32, v: u32) -> Exec {
         if self.model == CpuModel::I8086 {
             let base = self.seg[seg as usize].base;
             for k in 0..size {

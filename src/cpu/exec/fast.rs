@@ -5,6 +5,7 @@
 
 use iced_x86::{Code, Mnemonic, OpKind};
 
+use super::fast_mem::{alu_modify, load, store};
 use super::{Handler, Op};
 use crate::cpu::exception::{Exception, Exec};
 use crate::cpu::flags::{FlagOp, MASK16, MASK32, MASK8};
@@ -12,7 +13,7 @@ use crate::cpu::model::CpuModel;
 use crate::cpu::state::{Seg, ECX};
 use crate::cpu::Cpu;
 
-use super::alu::{compute as alu, peek, ADC, ADD, AND, CMP, OR, SBB, SUB, TEST, XOR};
+use super::alu::{compute as alu, ADC, ADD, AND, CMP, OR, SBB, SUB, TEST, XOR};
 
 #[inline(always)]
 pub(super) fn alu32_rr<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
@@ -141,106 +142,74 @@ fn jcc<const CC: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     Ok(())
 }
 
+// The memory handlers keep only the fast path inline (see `fast_mem.rs`).
+
 fn mov_m8_r8(cpu: &mut Cpu, op: &Op) -> Exec {
-    let (seg, off) = cpu.mem_operand(op);
-    cpu.write8(seg, off, cpu.reg8(op.r1 as usize & 7))
+    store::<1, _>(cpu, op, |cpu, op| cpu.reg8(op.r1 as usize & 7) as u32)
 }
 
 fn mov_m8_imm(cpu: &mut Cpu, op: &Op) -> Exec {
-    let (seg, off) = cpu.mem_operand(op);
-    cpu.write8(seg, off, op.imm as u8)
+    store::<1, _>(cpu, op, |_, op| op.imm)
 }
 
 fn mov_r8_m8(cpu: &mut Cpu, op: &Op) -> Exec {
-    let (seg, off) = cpu.mem_operand(op);
-    let v = cpu.read8(seg, off)?;
-    cpu.set_reg8(op.r0 as usize & 7, v);
-    Ok(())
+    load::<1, _>(cpu, op, |cpu, op, v| {
+        cpu.set_reg8(op.r0 as usize & 7, v as u8)
+    })
 }
 
 fn movzx_r32_m8(cpu: &mut Cpu, op: &Op) -> Exec {
-    let (seg, off) = cpu.mem_operand(op);
-    cpu.gpr[op.r0 as usize & 7] = cpu.read8(seg, off)? as u32;
-    Ok(())
+    load::<1, _>(cpu, op, |cpu, op, v| cpu.gpr[op.r0 as usize & 7] = v)
 }
 
 fn mov_m32_r32(cpu: &mut Cpu, op: &Op) -> Exec {
-    let (seg, off) = cpu.mem_operand(op);
-    cpu.write32(seg, off, cpu.gpr[op.r1 as usize & 7])
+    store::<4, _>(cpu, op, |cpu, op| cpu.gpr[op.r1 as usize & 7])
 }
 
 fn mov_r32_m32(cpu: &mut Cpu, op: &Op) -> Exec {
-    let (seg, off) = cpu.mem_operand(op);
-    cpu.gpr[op.r0 as usize & 7] = cpu.read32(seg, off)?;
-    Ok(())
+    load::<4, _>(cpu, op, |cpu, op, v| cpu.gpr[op.r0 as usize & 7] = v)
 }
 
 /// `r32 OP= [mem]`.
 fn alu32_r_m<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
-    let (seg, off) = cpu.mem_operand(op);
-    let b = cpu.read32(seg, off)?;
-    let d = op.r0 as usize & 7;
-    let r = alu::<OP>(cpu, MASK32, cpu.gpr[d], b);
-    if OP != CMP && OP != TEST {
-        cpu.gpr[d] = r;
-    }
-    Ok(())
-}
-
-/// `[mem] OP= b` at `mask` bits: the write comes first, so a faulting write leaves the
-/// flags untouched.
-#[inline(always)]
-fn alu_m<const OP: u8>(cpu: &mut Cpu, seg: Seg, off: u32, a: u32, b: u32, mask: u32) -> Exec {
-    if OP != CMP && OP != TEST {
-        let r = peek::<OP>(cpu, mask, a, b);
-        match mask {
-            MASK8 => cpu.write8(seg, off, r as u8)?,
-            _ => cpu.write32(seg, off, r)?,
+    load::<4, _>(cpu, op, |cpu, op, b| {
+        let d = op.r0 as usize & 7;
+        let r = alu::<OP>(cpu, MASK32, cpu.gpr[d], b);
+        if OP != CMP && OP != TEST {
+            cpu.gpr[d] = r;
         }
-    }
-    alu::<OP>(cpu, mask, a, b);
-    Ok(())
+    })
 }
 
 /// `[mem32] OP= r32`.
 fn alu32_m_r<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
-    let (seg, off) = cpu.mem_operand(op);
-    let a = cpu.read32(seg, off)?;
-    alu_m::<OP>(cpu, seg, off, a, cpu.gpr[op.r1 as usize & 7], MASK32)
+    alu_modify::<OP, 4, _>(cpu, op, |cpu, op| cpu.gpr[op.r1 as usize & 7])
 }
 
 /// `[mem32] OP= imm`.
 fn alu32_m_i<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
-    let (seg, off) = cpu.mem_operand(op);
-    let a = cpu.read32(seg, off)?;
-    alu_m::<OP>(cpu, seg, off, a, op.imm, MASK32)
+    alu_modify::<OP, 4, _>(cpu, op, |_, op| op.imm)
 }
 
 /// `r8 OP= [mem8]`.
 fn alu8_r_m<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
-    let (seg, off) = cpu.mem_operand(op);
-    let b = cpu.read8(seg, off)? as u32;
-    let d = op.r0 as usize & 7;
-    let r = alu::<OP>(cpu, MASK8, cpu.reg8(d) as u32, b);
-    if OP != CMP && OP != TEST {
-        cpu.set_reg8(d, r as u8);
-    }
-    Ok(())
+    load::<1, _>(cpu, op, |cpu, op, b| {
+        let d = op.r0 as usize & 7;
+        let r = alu::<OP>(cpu, MASK8, cpu.reg8(d) as u32, b);
+        if OP != CMP && OP != TEST {
+            cpu.set_reg8(d, r as u8);
+        }
+    })
 }
 
 /// `[mem8] OP= r8`.
 fn alu8_m_r<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
-    let (seg, off) = cpu.mem_operand(op);
-    let a = cpu.read8(seg, off)? as u32;
-    let b = cpu.reg8(op.r1 as usize & 7) as u32;
-    alu_m::<OP>(cpu, seg, off, a, b, MASK8)
+    alu_modify::<OP, 1, _>(cpu, op, |cpu, op| cpu.reg8(op.r1 as usize & 7) as u32)
 }
 
 /// `[mem8] OP= imm8`.
 fn alu8_m_i<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
-    let (seg, off) = cpu.mem_operand(op);
-    let a = cpu.read8(seg, off)? as u32;
-    alu_m::<OP>(cpu, seg, off, a, op.imm & MASK8, MASK8)
+    alu_modify::<OP, 1, _>(cpu, op, |_, op| op.imm & MASK8)
 }
 
 /// Handlers for one ALU operation with a memory operand: [r32,m; m32,r; m32,imm; r8,m;

@@ -4,6 +4,7 @@
 
 use iced_x86::Code;
 
+use super::fast_mem::{pop, push};
 use super::{Handler, Op};
 use crate::cpu::exception::{Exception, Exec};
 use crate::cpu::model::CpuModel;
@@ -19,32 +20,30 @@ fn check_target(cpu: &Cpu, target: u32) -> Exec {
     Ok(())
 }
 
+// The stack handlers keep only the fast path inline (see `fast_mem.rs`).
+
 fn push_r32(cpu: &mut Cpu, op: &Op) -> Exec {
-    cpu.push32(cpu.gpr[op.r0 as usize & 7])
+    push::<4, _>(cpu, op, |cpu, op| cpu.gpr[op.r0 as usize & 7])
 }
 
 fn pop_r32(cpu: &mut Cpu, op: &Op) -> Exec {
-    // POP ESP: the popped value replaces the incremented ESP.
-    let v = cpu.pop32()?;
-    cpu.gpr[op.r0 as usize & 7] = v;
-    Ok(())
+    pop::<4, _>(cpu, op, |cpu, op, v| cpu.gpr[op.r0 as usize & 7] = v)
 }
 
 fn push_r16(cpu: &mut Cpu, op: &Op) -> Exec {
     let r = op.r0 as usize & 7;
-    let v = if r == ESP && cpu.model == CpuModel::I8086 {
+    if r == ESP && cpu.model == CpuModel::I8086 {
         // The 8086 pushes SP as it is after the decrement.
-        cpu.sp().wrapping_sub(2) as u16
-    } else {
-        cpu.gpr[r] as u16
-    };
-    cpu.push16(v)
+        let v = cpu.sp().wrapping_sub(2) as u16;
+        return cpu.push16(v);
+    }
+    push::<2, _>(cpu, op, |cpu, op| cpu.gpr[op.r0 as usize & 7])
 }
 
 fn pop_r16(cpu: &mut Cpu, op: &Op) -> Exec {
-    let v = cpu.pop16()?;
-    cpu.set_reg16(op.r0 as usize & 7, v);
-    Ok(())
+    pop::<2, _>(cpu, op, |cpu, op, v| {
+        cpu.set_reg16(op.r0 as usize & 7, v as u16)
+    })
 }
 
 fn jmp_near(cpu: &mut Cpu, op: &Op) -> Exec {
@@ -54,15 +53,42 @@ fn jmp_near(cpu: &mut Cpu, op: &Op) -> Exec {
 }
 
 fn call_rel32(cpu: &mut Cpu, op: &Op) -> Exec {
+    let m = cpu.sp_mask();
+    let esp = cpu.gpr[ESP];
+    let sp = esp.wrapping_sub(4) & m;
+    let Some(h) = cpu.fast_write_at(Seg::Ss, sp, 4) else {
+        return call_checked::<4>(cpu, op);
+    };
     check_target(cpu, op.imm)?;
-    cpu.push32(cpu.next_eip)?;
+    cpu.mem.host_write(h, cpu.next_eip.to_le_bytes());
+    cpu.gpr[ESP] = (esp & !m) | sp;
     cpu.next_eip = op.imm;
     Ok(())
 }
 
 fn call_rel16(cpu: &mut Cpu, op: &Op) -> Exec {
+    let m = cpu.sp_mask();
+    let esp = cpu.gpr[ESP];
+    let sp = esp.wrapping_sub(2) & m;
+    let Some(h) = cpu.fast_write_at(Seg::Ss, sp, 2) else {
+        return call_checked::<2>(cpu, op);
+    };
     check_target(cpu, op.imm)?;
-    cpu.push16(cpu.next_eip as u16)?;
+    cpu.mem.host_write(h, (cpu.next_eip as u16).to_le_bytes());
+    cpu.gpr[ESP] = (esp & !m) | sp;
+    cpu.next_eip = op.imm;
+    Ok(())
+}
+
+/// A near CALL whose push the fast path did not take.
+#[inline(never)]
+fn call_checked<const SIZE: u32>(cpu: &mut Cpu, op: &Op) -> Exec {
+    check_target(cpu, op.imm)?;
+    if SIZE == 2 {
+        cpu.push16(cpu.next_eip as u16)?;
+    } else {
+        cpu.push32(cpu.next_eip)?;
+    }
     cpu.next_eip = op.imm;
     Ok(())
 }
@@ -71,7 +97,10 @@ fn call_rel16(cpu: &mut Cpu, op: &Op) -> Exec {
 fn ret_near32(cpu: &mut Cpu, op: &Op) -> Exec {
     let m = cpu.sp_mask();
     let esp = cpu.gpr[ESP];
-    let t = cpu.read32(Seg::Ss, esp & m)?;
+    let Some(h) = cpu.fast_read_at(Seg::Ss, esp & m, 4) else {
+        return ret_checked::<4>(cpu, op);
+    };
+    let t = u32::from_le_bytes(cpu.mem.host_read(h));
     check_target(cpu, t)?;
     cpu.next_eip = t;
     cpu.gpr[ESP] = (esp & !m) | (esp.wrapping_add(4).wrapping_add(op.imm) & m);
@@ -81,10 +110,25 @@ fn ret_near32(cpu: &mut Cpu, op: &Op) -> Exec {
 fn ret_near16(cpu: &mut Cpu, op: &Op) -> Exec {
     let m = cpu.sp_mask();
     let esp = cpu.gpr[ESP];
-    let t = cpu.read16(Seg::Ss, esp & m)? as u32;
+    let Some(h) = cpu.fast_read_at(Seg::Ss, esp & m, 2) else {
+        return ret_checked::<2>(cpu, op);
+    };
+    let t = u16::from_le_bytes(cpu.mem.host_read(h)) as u32;
     check_target(cpu, t)?;
     cpu.next_eip = t;
     cpu.gpr[ESP] = (esp & !m) | (esp.wrapping_add(2).wrapping_add(op.imm) & m);
+    Ok(())
+}
+
+/// A near RET whose stack read the fast path did not take.
+#[inline(never)]
+fn ret_checked<const SIZE: u32>(cpu: &mut Cpu, op: &Op) -> Exec {
+    let m = cpu.sp_mask();
+    let esp = cpu.gpr[ESP];
+    let t = cpu.read_slow(Seg::Ss, esp & m, SIZE)?;
+    check_target(cpu, t)?;
+    cpu.next_eip = t;
+    cpu.gpr[ESP] = (esp & !m) | (esp.wrapping_add(SIZE).wrapping_add(op.imm) & m);
     Ok(())
 }
 

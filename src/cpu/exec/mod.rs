@@ -8,6 +8,7 @@ pub mod bit;
 pub mod control;
 pub mod fast;
 pub mod fast_flow;
+mod fast_mem;
 pub mod fpu;
 pub mod fpu_ctl;
 pub mod fpu_stub;

@@ -7,7 +7,7 @@ use iced_x86::{Decoder, DecoderOptions};
 
 use super::{table, Op};
 use crate::cpu::flags::{FlagOp, MASK32};
-use crate::cpu::state::{ESP, STATUS_FLAGS};
+use crate::cpu::state::{Seg, ESP, STATUS_FLAGS};
 use crate::cpu::{Cpu, CpuModel};
 
 const CODE: u64 = 0x1000;
@@ -65,6 +65,15 @@ fn state(rng: &mut Rng, bitness: u32) -> Cpu {
     for k in 0..0x400u32 {
         cpu.mem.write_u8(DATA + k, rng.next() as u8);
         cpu.mem.write_u8(0x7F80 + k % 0x100, rng.next() as u8);
+    }
+    if rng.next() & 1 != 0 {
+        // Open the fast path to the data and stack pages (a read and a write of what is
+        // there), so handlers take it as well as their checked fallback.
+        for (seg, off) in [(Seg::Ds, DATA), (Seg::Ss, 0x7FF0), (Seg::Ss, 0x8000)] {
+            let v = cpu.read8(seg, off).unwrap();
+            cpu.write8(seg, off, v).unwrap();
+            assert!(cpu.fast_write_at(seg, off, 1).is_some(), "fast path opened");
+        }
     }
     let df = if rng.next() & 1 != 0 { 0x400 } else { 0 };
     cpu.load_eflags_raw(rng.next() & STATUS_FLAGS | df | 2);
