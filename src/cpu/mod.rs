@@ -409,32 +409,32 @@ impl Cpu {
     /// (a fault, or a block that may change it).
     ///
     /// The block's instructions are counted when it starts (the handlers that read the count
-    /// all end blocks) and uncounted if it stops early. EIP is set only before the last
-    /// instruction, the one that may transfer control: the others leave the block only by a
-    /// fault (whose EIP is their own) or by a write to the block's own code (which changes
-    /// no context).
+    /// all end blocks) and uncounted if it stops early. EIP and the next EIP are set only
+    /// before the last instruction, the one that may transfer control: the others leave the
+    /// block only by a fault (whose EIP is their own) or by a write to the block's own code
+    /// (which changes no context), and none of them reads `next_eip` (a fault sets it).
     #[inline(always)]
     fn run_block(&mut self, block: &Block) -> bool {
-        let (start, stop_at) = (block.phys_start, block.phys_end);
-        let Some((last, body)) = block.ops.split_last() else {
+        let ops = &block.ops[..];
+        let Some(last_index) = ops.len().checked_sub(1) else {
             return true;
         };
         self.icount += block.guest_len as u64;
-        for op in body {
-            self.next_eip = op.next_eip;
+        let mut i = 0;
+        while i < last_index {
+            let op = &ops[i];
             if let Err(e) = (op.handler)(self, op) {
-                self.icount -= not_run_after(block, op);
-                self.eip = op.ip() as u32;
-                self.raise(e);
+                self.fault_in_body(block, i, e);
                 return true;
             }
-            if self.mem.code_written() && self.code_write_hits(start, stop_at) {
+            i += 1;
+            if self.mem.code_written() && self.code_write_hits(block.phys_start, block.phys_end) {
                 // The rest of the block must be decoded again.
-                self.icount -= not_run_after(block, op);
-                self.eip = self.next_eip;
+                self.stop_in_body(block, i - 1, op.next_eip);
                 return false;
             }
         }
+        let last = &ops[last_index];
         self.eip = block.last_eip;
         self.next_eip = last.next_eip;
         match (last.handler)(self, last) {
@@ -447,6 +447,24 @@ impl Cpu {
                 true
             }
         }
+    }
+
+    /// The block stopped after body instruction `index` (a write to its own code): uncounts
+    /// the instructions after it and sets EIP.
+    #[cold]
+    fn stop_in_body(&mut self, block: &Block, index: usize, eip: u32) {
+        self.icount -= (block.guest_len as usize - index - 1) as u64;
+        self.eip = eip;
+    }
+
+    /// Body instruction `index` faulted: uncounts the instructions after it and delivers
+    /// the exception with EIP (and the next EIP, which the 8086's #DE pushes) set.
+    #[cold]
+    fn fault_in_body(&mut self, block: &Block, index: usize, e: Exception) {
+        let op = &block.ops[index];
+        self.stop_in_body(block, index, op.ip() as u32);
+        self.next_eip = op.next_eip;
+        self.raise(e);
     }
 
     /// Whether the last write to a code page hit physical bytes `start..end`.
@@ -637,14 +655,4 @@ impl Cpu {
     pub fn debug_ports(&self) -> Option<&DebugPorts> {
         self.io.as_any()?.downcast_ref::<DebugPorts>()
     }
-}
-
-/// How many guest instructions of `block` come after `op` (one of its ops, not the last):
-/// those a block that stops at `op` did not run. Found from the addresses, so the loop needs
-/// no counter of its own.
-#[cold]
-fn not_run_after(block: &Block, op: &exec::Op) -> u64 {
-    let index = (op as *const exec::Op as usize - block.ops.as_ptr() as usize)
-        / std::mem::size_of::<exec::Op>();
-    (block.guest_len as usize - index - 1) as u64
 }
