@@ -12,7 +12,8 @@
 #   paging  benches/guests/paging.asm     TLB misses, ring 3 <-> 0 (ITERS 20 / 1000)
 # Every workload ends by writing to port 0xF4 (QEMU: isa-debug-exit) and "Shutdown" to port
 # 0x8900 (Bochs' shutdown port). Debian's Bochs is built with its debugger and without the
-# nogui display: it runs with the term display under `script` (a pseudo-terminal) and a
+# nogui display: it runs with the term display (package bochs-term) under `script` (a
+# pseudo-terminal), sound on dummy drivers (ALSA init crashes it without a sound card), and a
 # debugger command file that says "c" (continue).
 #
 # usage: benches/guest.sh [RUNS [WORKLOAD...]]   (env: EMU=target/release/emu)
@@ -78,11 +79,20 @@ display_library: term
 log: /dev/null
 port_e9_hack: enabled=1
 cpu: ips=500000000
+sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
+speaker: enabled=0
 EOF
     t0=$(now)
     TERM=xterm timeout 1200 script -qec "bochs -q -f $work/bochsrc-$1 -rc $work/cont.rc" /dev/null \
         >"$work/bochs-$1.out" 2>&1 </dev/null || true
     t1=$(now)
+    # A Bochs that did not run the guest (missing display plugin, sound trouble) must not
+    # be timed as if it had.
+    if ! grep -aq CHECKSUM "$work/bochs-$1.out"; then
+        echo "benches/guest.sh: bochs did not run $1 (see its output below)" >&2
+        tail -c 600 "$work/bochs-$1.out" >&2
+        exit 2
+    fi
     echo "$t1 - $t0" | bc -l
 }
 

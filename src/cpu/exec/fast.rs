@@ -5,7 +5,7 @@
 
 use iced_x86::{Code, Mnemonic, OpKind};
 
-use super::fast_mem::{alu_modify, load, store};
+use super::fast_mem::{alu_modify, is_simple, load, store};
 use super::{Handler, Op};
 use crate::cpu::exception::{Exception, Exec};
 use crate::cpu::flags::{FlagOp, MASK16, MASK32, MASK8};
@@ -142,37 +142,38 @@ fn jcc<const CC: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     Ok(())
 }
 
-// The memory handlers keep only the fast path inline (see `fast_mem.rs`).
+// The memory handlers keep only the fast path inline (see `fast_mem.rs`); `S`: the memory
+// operand has the simple address form (`fast_mem::is_simple`).
 
-fn mov_m8_r8(cpu: &mut Cpu, op: &Op) -> Exec {
-    store::<1, _>(cpu, op, |cpu, op| cpu.reg8(op.r1 as usize & 7) as u32)
+fn mov_m8_r8<const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    store::<1, S, _>(cpu, op, |cpu, op| cpu.reg8(op.r1 as usize & 7) as u32)
 }
 
-fn mov_m8_imm(cpu: &mut Cpu, op: &Op) -> Exec {
-    store::<1, _>(cpu, op, |_, op| op.imm)
+fn mov_m8_imm<const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    store::<1, S, _>(cpu, op, |_, op| op.imm)
 }
 
-fn mov_r8_m8(cpu: &mut Cpu, op: &Op) -> Exec {
-    load::<1, _>(cpu, op, |cpu, op, v| {
+fn mov_r8_m8<const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    load::<1, S, _>(cpu, op, |cpu, op, v| {
         cpu.set_reg8(op.r0 as usize & 7, v as u8)
     })
 }
 
-fn movzx_r32_m8(cpu: &mut Cpu, op: &Op) -> Exec {
-    load::<1, _>(cpu, op, |cpu, op, v| cpu.gpr[op.r0 as usize & 7] = v)
+fn movzx_r32_m8<const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    load::<1, S, _>(cpu, op, |cpu, op, v| cpu.gpr[op.r0 as usize & 7] = v)
 }
 
-fn mov_m32_r32(cpu: &mut Cpu, op: &Op) -> Exec {
-    store::<4, _>(cpu, op, |cpu, op| cpu.gpr[op.r1 as usize & 7])
+fn mov_m32_r32<const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    store::<4, S, _>(cpu, op, |cpu, op| cpu.gpr[op.r1 as usize & 7])
 }
 
-fn mov_r32_m32(cpu: &mut Cpu, op: &Op) -> Exec {
-    load::<4, _>(cpu, op, |cpu, op, v| cpu.gpr[op.r0 as usize & 7] = v)
+fn mov_r32_m32<const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    load::<4, S, _>(cpu, op, |cpu, op, v| cpu.gpr[op.r0 as usize & 7] = v)
 }
 
 /// `r32 OP= [mem]`.
-fn alu32_r_m<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
-    load::<4, _>(cpu, op, |cpu, op, b| {
+fn alu32_r_m<const OP: u8, const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    load::<4, S, _>(cpu, op, |cpu, op, b| {
         let d = op.r0 as usize & 7;
         let r = alu::<OP>(cpu, MASK32, cpu.gpr[d], b);
         if OP != CMP && OP != TEST {
@@ -182,18 +183,18 @@ fn alu32_r_m<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
 }
 
 /// `[mem32] OP= r32`.
-fn alu32_m_r<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
-    alu_modify::<OP, 4, _>(cpu, op, |cpu, op| cpu.gpr[op.r1 as usize & 7])
+fn alu32_m_r<const OP: u8, const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    alu_modify::<OP, 4, S, _>(cpu, op, |cpu, op| cpu.gpr[op.r1 as usize & 7])
 }
 
 /// `[mem32] OP= imm`.
-fn alu32_m_i<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
-    alu_modify::<OP, 4, _>(cpu, op, |_, op| op.imm)
+fn alu32_m_i<const OP: u8, const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    alu_modify::<OP, 4, S, _>(cpu, op, |_, op| op.imm)
 }
 
 /// `r8 OP= [mem8]`.
-fn alu8_r_m<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
-    load::<1, _>(cpu, op, |cpu, op, b| {
+fn alu8_r_m<const OP: u8, const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    load::<1, S, _>(cpu, op, |cpu, op, b| {
         let d = op.r0 as usize & 7;
         let r = alu::<OP>(cpu, MASK8, cpu.reg8(d) as u32, b);
         if OP != CMP && OP != TEST {
@@ -203,26 +204,37 @@ fn alu8_r_m<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
 }
 
 /// `[mem8] OP= r8`.
-fn alu8_m_r<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
-    alu_modify::<OP, 1, _>(cpu, op, |cpu, op| cpu.reg8(op.r1 as usize & 7) as u32)
+fn alu8_m_r<const OP: u8, const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    alu_modify::<OP, 1, S, _>(cpu, op, |cpu, op| cpu.reg8(op.r1 as usize & 7) as u32)
 }
 
 /// `[mem8] OP= imm8`.
-fn alu8_m_i<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
-    alu_modify::<OP, 1, _>(cpu, op, |_, op| op.imm & MASK8)
+fn alu8_m_i<const OP: u8, const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    alu_modify::<OP, 1, S, _>(cpu, op, |_, op| op.imm & MASK8)
 }
 
 /// Handlers for one ALU operation with a memory operand: [r32,m; m32,r; m32,imm; r8,m;
-/// m8,r; m8,imm].
-fn alu_mem_set<const OP: u8>() -> [Handler; 6] {
-    [
-        alu32_r_m::<OP>,
-        alu32_m_r::<OP>,
-        alu32_m_i::<OP>,
-        alu8_r_m::<OP>,
-        alu8_m_r::<OP>,
-        alu8_m_i::<OP>,
-    ]
+/// m8,r; m8,imm], for the simple and the full address form (see `fast_mem::is_simple`).
+fn alu_mem_set<const OP: u8>(simple: bool) -> [Handler; 6] {
+    if simple {
+        [
+            alu32_r_m::<OP, true>,
+            alu32_m_r::<OP, true>,
+            alu32_m_i::<OP, true>,
+            alu8_r_m::<OP, true>,
+            alu8_m_r::<OP, true>,
+            alu8_m_i::<OP, true>,
+        ]
+    } else {
+        [
+            alu32_r_m::<OP, false>,
+            alu32_m_r::<OP, false>,
+            alu32_m_i::<OP, false>,
+            alu8_r_m::<OP, false>,
+            alu8_m_r::<OP, false>,
+            alu8_m_i::<OP, false>,
+        ]
+    }
 }
 
 /// ALU operations with one memory operand, 8 or 32 bits wide.
@@ -241,16 +253,17 @@ fn specialize_alu_mem(op: &Op) -> Option<Handler> {
         (OpKind::Memory, k) if is_imm(k) && op.memory_size().size() == 1 => 5,
         _ => return None,
     };
+    let simple = is_simple(op);
     let set = match op.mnemonic() {
-        Mnemonic::Add => alu_mem_set::<ADD>(),
-        Mnemonic::Or => alu_mem_set::<OR>(),
-        Mnemonic::Adc => alu_mem_set::<ADC>(),
-        Mnemonic::Sbb => alu_mem_set::<SBB>(),
-        Mnemonic::And => alu_mem_set::<AND>(),
-        Mnemonic::Sub => alu_mem_set::<SUB>(),
-        Mnemonic::Xor => alu_mem_set::<XOR>(),
-        Mnemonic::Cmp => alu_mem_set::<CMP>(),
-        Mnemonic::Test => alu_mem_set::<TEST>(),
+        Mnemonic::Add => alu_mem_set::<ADD>(simple),
+        Mnemonic::Or => alu_mem_set::<OR>(simple),
+        Mnemonic::Adc => alu_mem_set::<ADC>(simple),
+        Mnemonic::Sbb => alu_mem_set::<SBB>(simple),
+        Mnemonic::And => alu_mem_set::<AND>(simple),
+        Mnemonic::Sub => alu_mem_set::<SUB>(simple),
+        Mnemonic::Xor => alu_mem_set::<XOR>(simple),
+        Mnemonic::Cmp => alu_mem_set::<CMP>(simple),
+        Mnemonic::Test => alu_mem_set::<TEST>(simple),
         _ => return None,
     };
     Some(set[idx])
@@ -309,15 +322,17 @@ fn specialize_mem(op: &Op) -> Option<Handler> {
     }
     let m0 = op.op0_kind() == OpKind::Memory;
     let m1 = op.op_count() > 1 && op.op1_kind() == OpKind::Memory;
-    Some(match op.code() {
-        Code::Mov_rm8_r8 if m0 => mov_m8_r8,
-        Code::Mov_rm8_imm8 if m0 => mov_m8_imm,
-        Code::Mov_r8_rm8 if m1 => mov_r8_m8,
-        Code::Movzx_r32_rm8 if m1 => movzx_r32_m8,
-        Code::Mov_rm32_r32 if m0 => mov_m32_r32,
-        Code::Mov_r32_rm32 if m1 => mov_r32_m32,
+    // [simple address form, full form]
+    let [simple, full]: [Handler; 2] = match op.code() {
+        Code::Mov_rm8_r8 if m0 => [mov_m8_r8::<true>, mov_m8_r8::<false>],
+        Code::Mov_rm8_imm8 if m0 => [mov_m8_imm::<true>, mov_m8_imm::<false>],
+        Code::Mov_r8_rm8 if m1 => [mov_r8_m8::<true>, mov_r8_m8::<false>],
+        Code::Movzx_r32_rm8 if m1 => [movzx_r32_m8::<true>, movzx_r32_m8::<false>],
+        Code::Mov_rm32_r32 if m0 => [mov_m32_r32::<true>, mov_m32_r32::<false>],
+        Code::Mov_r32_rm32 if m1 => [mov_r32_m32::<true>, mov_r32_m32::<false>],
         _ => return None,
-    })
+    };
+    Some(if is_simple(op) { simple } else { full })
 }
 
 /// ALU operations and MOV between 8-bit registers or with an immediate.

@@ -14,6 +14,25 @@ use crate::cpu::flags::{MASK32, MASK8};
 use crate::cpu::state::{Seg, ESP};
 use crate::cpu::Cpu;
 
+/// The memory operand's segment and offset. `SIMPLE` is for the commonest form, 32-bit
+/// addressing without an index register (`[base+disp]`, `[disp]`): no index, no scale, no
+/// 16-bit wrap to compute.
+#[inline(always)]
+fn operand<const SIMPLE: bool>(cpu: &Cpu, op: &Op) -> (Seg, u32) {
+    if SIMPLE {
+        let m = &op.mem;
+        let base = cpu.gpr[m.base as usize & 7] & m.base_mask;
+        (m.seg, m.disp.wrapping_add(base))
+    } else {
+        cpu.mem_operand(op)
+    }
+}
+
+/// Whether `op`'s memory operand has the form `operand::<true>` computes.
+pub(super) fn is_simple(op: &Op) -> bool {
+    op.addr32 && op.mem.index_mask == 0
+}
+
 /// The `SIZE`-byte little-endian value at RAM offset `h`, zero-extended.
 #[inline(always)]
 fn host_value<const SIZE: u32>(cpu: &Cpu, h: u32) -> u32 {
@@ -36,11 +55,15 @@ fn host_store<const SIZE: u32>(cpu: &mut Cpu, h: u32, v: u32) {
 
 /// Reads the `SIZE`-byte memory operand and hands it to `finish`.
 #[inline(always)]
-pub(super) fn load<const SIZE: u32, F>(cpu: &mut Cpu, op: &Op, finish: F) -> Exec
+pub(super) fn load<const SIZE: u32, const SIMPLE: bool, F>(
+    cpu: &mut Cpu,
+    op: &Op,
+    finish: F,
+) -> Exec
 where
     F: Fn(&mut Cpu, &Op, u32),
 {
-    let (seg, off) = cpu.mem_operand(op);
+    let (seg, off) = operand::<SIMPLE>(cpu, op);
     match cpu.fast_read_at(seg, off, SIZE) {
         Some(h) => {
             let v = host_value::<SIZE>(cpu, h);
@@ -64,11 +87,15 @@ where
 
 /// Writes `value(cpu, op)` to the `SIZE`-byte memory operand.
 #[inline(always)]
-pub(super) fn store<const SIZE: u32, F>(cpu: &mut Cpu, op: &Op, value: F) -> Exec
+pub(super) fn store<const SIZE: u32, const SIMPLE: bool, F>(
+    cpu: &mut Cpu,
+    op: &Op,
+    value: F,
+) -> Exec
 where
     F: Fn(&Cpu, &Op) -> u32,
 {
-    let (seg, off) = cpu.mem_operand(op);
+    let (seg, off) = operand::<SIMPLE>(cpu, op);
     match cpu.fast_write_at(seg, off, SIZE) {
         Some(h) => {
             let v = value(cpu, op);
@@ -90,7 +117,7 @@ where
 
 /// `[mem] OP= source(cpu, op)` for a 1- or 4-byte memory operand; CMP and TEST only read.
 #[inline(always)]
-pub(super) fn alu_modify<const OP: u8, const SIZE: u32, F>(
+pub(super) fn alu_modify<const OP: u8, const SIZE: u32, const SIMPLE: bool, F>(
     cpu: &mut Cpu,
     op: &Op,
     source: F,
@@ -101,12 +128,12 @@ where
     let mask = if SIZE == 1 { MASK8 } else { MASK32 };
     if OP == CMP || OP == TEST {
         // (The closure captures only `source`, which is empty.)
-        return load::<SIZE, _>(cpu, op, move |cpu, op, a| {
+        return load::<SIZE, SIMPLE, _>(cpu, op, move |cpu, op, a| {
             let b = source(cpu, op);
             alu::<OP>(cpu, if SIZE == 1 { MASK8 } else { MASK32 }, a, b);
         });
     }
-    let (seg, off) = cpu.mem_operand(op);
+    let (seg, off) = operand::<SIMPLE>(cpu, op);
     match cpu.fast_write_at(seg, off, SIZE) {
         Some(h) => {
             let a = host_value::<SIZE>(cpu, h);

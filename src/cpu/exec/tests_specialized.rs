@@ -161,6 +161,43 @@ fn alu_with_memory_operands() {
     });
 }
 
+/// The address forms the memory handlers tell apart: simple (`[base+disp]`, 32-bit) and
+/// full (an index register, or 16-bit addressing). Every one lands in the compared data.
+#[test]
+fn moves_with_memory_operands() {
+    check(32, |a| {
+        for (m, b) in [
+            (dword_ptr(ebx + 8), byte_ptr(ebx + 3)),
+            (dword_ptr(ebx * 2 - 0x3FF8), byte_ptr(ebx * 2 - 0x3FF0)),
+            (
+                dword_ptr(ebx + ebx - 0x3FF4),
+                byte_ptr(ebx + ebx * 1 - 0x3FFF),
+            ),
+        ] {
+            a.mov(m, ecx).unwrap();
+            a.mov(esi, m).unwrap();
+            a.mov(b, dh).unwrap();
+            a.mov(b, 0x5A).unwrap();
+            a.mov(ch, b).unwrap();
+            a.movzx(edi, b).unwrap();
+            a.add(m, eax).unwrap();
+            a.sub(edx, m).unwrap();
+            a.cmp(m, 0x1234).unwrap();
+            a.xor(b, cl).unwrap();
+            a.test(b, 0x81).unwrap();
+        }
+    });
+    check(16, |a| {
+        for b in [byte_ptr(bx + 3), byte_ptr(bx + si - 0x10)] {
+            a.mov(b, dh).unwrap();
+            a.mov(b, 0x5A).unwrap();
+            a.mov(ch, b).unwrap();
+            a.add(al, b).unwrap();
+            a.sub(b, 0x11).unwrap();
+        }
+    });
+}
+
 #[test]
 fn alu_and_mov_on_8_bit_registers() {
     check(32, |a| {
