@@ -375,19 +375,7 @@ impl Cpu {
             };
             prev = id;
             let block = cache.block(id);
-            loop {
-                check_key = self.run_block(block);
-                // A block that jumps back to its own start (a tight loop) runs again at
-                // once: same EIP in the same fetch context is the same block, valid while no
-                // code was written.
-                if check_key
-                    || self.eip != block.eip
-                    || self.icount >= end
-                    || self.mem.code_written()
-                {
-                    break;
-                }
-            }
+            check_key = self.run_block(block, end);
             if self.mem.code_written() {
                 self.apply_code_writes(cache);
             }
@@ -413,38 +401,46 @@ impl Cpu {
     /// before the last instruction, the one that may transfer control: the others leave the
     /// block only by a fault (whose EIP is their own) or by a write to the block's own code
     /// (which changes no context), and none of them reads `next_eip` (a fault sets it).
+    ///
+    /// A block that jumps back to its own start (a tight loop) runs again at once, with the
+    /// loop's invariants kept: same EIP in the same fetch context is the same block, valid
+    /// while no code was written and the budget (`end`) lasts.
     #[inline(always)]
-    fn run_block(&mut self, block: &Block) -> bool {
+    fn run_block(&mut self, block: &Block, end: u64) -> bool {
         let ops = &block.ops[..];
         let Some(last_index) = ops.len().checked_sub(1) else {
             return true;
         };
-        self.icount += block.guest_len as u64;
-        let mut i = 0;
-        while i < last_index {
-            let op = &ops[i];
-            if let Err(e) = (op.handler)(self, op) {
-                self.fault_in_body(block, i, e);
+        let last = &ops[last_index];
+        loop {
+            self.icount += block.guest_len as u64;
+            let mut i = 0;
+            while i < last_index {
+                let op = &ops[i];
+                if let Err(e) = (op.handler)(self, op) {
+                    self.fault_in_body(block, i, e);
+                    return true;
+                }
+                i += 1;
+                if self.mem.code_written() && self.code_write_hits(block.phys_start, block.phys_end)
+                {
+                    // The rest of the block must be decoded again.
+                    self.stop_in_body(block, i - 1, op.next_eip);
+                    return false;
+                }
+            }
+            self.eip = block.last_eip;
+            self.next_eip = last.next_eip;
+            if let Err(e) = (last.handler)(self, last) {
+                self.raise(e);
                 return true;
             }
-            i += 1;
-            if self.mem.code_written() && self.code_write_hits(block.phys_start, block.phys_end) {
-                // The rest of the block must be decoded again.
-                self.stop_in_body(block, i - 1, op.next_eip);
+            self.eip = self.next_eip;
+            if !block.keeps_context {
+                return true;
+            }
+            if self.eip != block.eip || self.icount >= end || self.mem.code_written() {
                 return false;
-            }
-        }
-        let last = &ops[last_index];
-        self.eip = block.last_eip;
-        self.next_eip = last.next_eip;
-        match (last.handler)(self, last) {
-            Ok(()) => {
-                self.eip = self.next_eip;
-                !block.keeps_context
-            }
-            Err(e) => {
-                self.raise(e);
-                true
             }
         }
     }

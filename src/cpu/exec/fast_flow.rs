@@ -8,7 +8,7 @@ use super::fast_mem::{pop, push};
 use super::{Handler, Op};
 use crate::cpu::exception::{Exception, Exec};
 use crate::cpu::model::CpuModel;
-use crate::cpu::state::{Seg, ESP};
+use crate::cpu::state::{Seg, ECX, ESP};
 use crate::cpu::Cpu;
 
 /// A near branch target must lie inside CS (the 8086 has no limit).
@@ -132,6 +132,19 @@ fn ret_checked<const SIZE: u32>(cpu: &mut Cpu, op: &Op) -> Exec {
     Ok(())
 }
 
+/// LOOP with the count in CX (`ECX`: in ECX) and the target in `imm`: decrement the count
+/// (no flags), branch while it is not zero.
+fn loop_near<const ECX_COUNT: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    let mask = if ECX_COUNT { u32::MAX } else { 0xFFFF };
+    let count = cpu.gpr[ECX].wrapping_sub(1) & mask;
+    if count != 0 {
+        check_target(cpu, op.imm)?;
+        cpu.next_eip = op.imm;
+    }
+    cpu.gpr[ECX] = (cpu.gpr[ECX] & !mask) | count;
+    Ok(())
+}
+
 /// A faster handler for `op`'s form, if there is one.
 pub fn specialize(op: &Op) -> Option<Handler> {
     Some(match op.code() {
@@ -144,6 +157,8 @@ pub fn specialize(op: &Op) -> Option<Handler> {
         Code::Call_rel16 => call_rel16,
         Code::Retnd | Code::Retnd_imm16 => ret_near32,
         Code::Retnw | Code::Retnw_imm16 => ret_near16,
+        Code::Loop_rel8_16_CX | Code::Loop_rel8_32_CX => loop_near::<false>,
+        Code::Loop_rel8_16_ECX | Code::Loop_rel8_32_ECX => loop_near::<true>,
         _ => return None,
     })
 }

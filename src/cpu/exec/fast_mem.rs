@@ -35,7 +35,7 @@ pub(super) fn is_simple(op: &Op) -> bool {
 
 /// The `SIZE`-byte little-endian value at RAM offset `h`, zero-extended.
 #[inline(always)]
-fn host_value<const SIZE: u32>(cpu: &Cpu, h: u32) -> u32 {
+pub(super) fn host_value<const SIZE: u32>(cpu: &Cpu, h: u32) -> u32 {
     match SIZE {
         1 => cpu.mem.host_read::<1>(h)[0] as u32,
         2 => u16::from_le_bytes(cpu.mem.host_read(h)) as u32,
@@ -45,7 +45,7 @@ fn host_value<const SIZE: u32>(cpu: &Cpu, h: u32) -> u32 {
 
 /// Stores the low `SIZE` bytes of `v` at RAM offset `h`.
 #[inline(always)]
-fn host_store<const SIZE: u32>(cpu: &mut Cpu, h: u32, v: u32) {
+pub(super) fn host_store<const SIZE: u32>(cpu: &mut Cpu, h: u32, v: u32) {
     match SIZE {
         1 => cpu.mem.host_write(h, [v as u8]),
         2 => cpu.mem.host_write(h, (v as u16).to_le_bytes()),

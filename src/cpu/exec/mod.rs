@@ -149,7 +149,7 @@ impl Op {
             // Condition number and target, for the specialised Jcc handler.
             op.r0 = instr.condition_code() as u8 - 1;
             op.imm = near_target();
-        } else if instr.is_jmp_short_or_near() || instr.is_call_near() {
+        } else if instr.is_jmp_short_or_near() || instr.is_call_near() || instr.is_loop() {
             op.imm = near_target();
         }
         // Only the ordinary handler of a Code is replaced: #UD for a model that lacks the

@@ -7,6 +7,7 @@
 
 use iced_x86::{Code, Mnemonic};
 
+use super::fast_mem::{host_store, host_value};
 use super::io::check_io_permission;
 use super::{set, Op, Table};
 use crate::cpu::exception::{Exception, Exec};
@@ -324,43 +325,76 @@ fn string_op<const SIZE: u32, const KIND: usize>(cpu: &mut Cpu, op: &Op) -> Exec
     Ok(())
 }
 
-/// LODS without a REP prefix, on every CPU but the 286 (whose SI moves even when the read
-/// faults: the generic path): one read and an index update.
+/// LODS without a REP prefix: the fast path inline (see `fast_mem.rs`), the rest in
+/// `lods_checked`.
 fn lods_once<const SIZE: u32>(cpu: &mut Cpu, op: &Op) -> Exec {
+    let amask = if op.addr32 { u32::MAX } else { 0xFFFF };
+    let si = cpu.gpr[ESI] & amask;
+    let Some(h) = cpu.fast_read_at(op.mem.seg, si, SIZE) else {
+        return lods_checked::<SIZE>(cpu, op);
+    };
+    let v = host_value::<SIZE>(cpu, h);
+    set_accumulator::<SIZE>(cpu, v);
+    cpu.gpr[ESI] = (cpu.gpr[ESI] & !amask) | (si.wrapping_add(step::<SIZE>(cpu)) & amask);
+    Ok(())
+}
+
+/// STOS without a REP prefix (see `lods_once`).
+fn stos_once<const SIZE: u32>(cpu: &mut Cpu, op: &Op) -> Exec {
+    let amask = if op.addr32 { u32::MAX } else { 0xFFFF };
+    let di = cpu.gpr[EDI] & amask;
+    let Some(h) = cpu.fast_write_at(Seg::Es, di, SIZE) else {
+        return stos_checked::<SIZE>(cpu, op);
+    };
+    host_store::<SIZE>(cpu, h, cpu.gpr[EAX]);
+    cpu.gpr[EDI] = (cpu.gpr[EDI] & !amask) | (di.wrapping_add(step::<SIZE>(cpu)) & amask);
+    Ok(())
+}
+
+/// How far one iteration moves SI or DI: `SIZE` bytes up, or down with DF set.
+#[inline(always)]
+fn step<const SIZE: u32>(cpu: &Cpu) -> u32 {
+    if cpu.df() {
+        0u32.wrapping_sub(SIZE)
+    } else {
+        SIZE
+    }
+}
+
+#[inline(always)]
+fn set_accumulator<const SIZE: u32>(cpu: &mut Cpu, v: u32) {
+    match SIZE {
+        1 => cpu.set_reg8(0, v as u8),
+        2 => cpu.set_reg16(EAX, v as u16),
+        _ => cpu.gpr[EAX] = v,
+    }
+}
+
+/// LODS the fast path did not take: on every CPU but the 286 (whose SI moves even when the
+/// read faults: the generic path), one checked read and an index update.
+#[inline(never)]
+fn lods_checked<const SIZE: u32>(cpu: &mut Cpu, op: &Op) -> Exec {
     if cpu.model == CpuModel::I286 {
         return string_op::<SIZE, { Kind::Lods as usize }>(cpu, op);
     }
     let amask = if op.addr32 { u32::MAX } else { 0xFFFF };
     let si = cpu.gpr[ESI] & amask;
     let v = read_n(cpu, SIZE, op.mem.seg, si)?;
-    match SIZE {
-        1 => cpu.set_reg8(0, v as u8),
-        2 => cpu.set_reg16(EAX, v as u16),
-        _ => cpu.gpr[EAX] = v,
-    }
-    let delta = if cpu.df() {
-        0u32.wrapping_sub(SIZE)
-    } else {
-        SIZE
-    };
-    cpu.gpr[ESI] = (cpu.gpr[ESI] & !amask) | (si.wrapping_add(delta) & amask);
+    set_accumulator::<SIZE>(cpu, v);
+    cpu.gpr[ESI] = (cpu.gpr[ESI] & !amask) | (si.wrapping_add(step::<SIZE>(cpu)) & amask);
     Ok(())
 }
 
-/// STOS without a REP prefix (see `lods_once`).
-fn stos_once<const SIZE: u32>(cpu: &mut Cpu, op: &Op) -> Exec {
+/// STOS the fast path did not take (see `lods_checked`).
+#[inline(never)]
+fn stos_checked<const SIZE: u32>(cpu: &mut Cpu, op: &Op) -> Exec {
     if cpu.model == CpuModel::I286 {
         return string_op::<SIZE, { Kind::Stos as usize }>(cpu, op);
     }
     let amask = if op.addr32 { u32::MAX } else { 0xFFFF };
     let di = cpu.gpr[EDI] & amask;
     write_n(cpu, SIZE, Seg::Es, di, cpu.gpr[EAX])?;
-    let delta = if cpu.df() {
-        0u32.wrapping_sub(SIZE)
-    } else {
-        SIZE
-    };
-    cpu.gpr[EDI] = (cpu.gpr[EDI] & !amask) | (di.wrapping_add(delta) & amask);
+    cpu.gpr[EDI] = (cpu.gpr[EDI] & !amask) | (di.wrapping_add(step::<SIZE>(cpu)) & amask);
     Ok(())
 }
 

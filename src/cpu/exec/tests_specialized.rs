@@ -229,6 +229,7 @@ fn stack_and_near_branches_32() {
         a.ret().unwrap();
         a.ret_1(12).unwrap();
         a.jmp(0x2000).unwrap();
+        a.loop_(0x1080).unwrap();
     });
 }
 
@@ -262,6 +263,7 @@ fn stack_and_near_branches_16() {
         a.ret().unwrap();
         a.ret_1(6).unwrap();
         a.jmp(0x1100).unwrap();
+        a.loop_(0x1180).unwrap();
     });
 }
 
