@@ -259,7 +259,7 @@ pub fn register(t: &mut Table) {
 /// 0, 1 or 2 for an instruction whose first operand is an 8, 16 or 32-bit general register
 /// or memory operand; `None` for 64-bit-only and vector forms.
 pub fn gpr_operand_size(code: Code) -> Option<usize> {
-    let name = format!("{code:?}");
+    let name = super::code_name(code);
     // Code names spell the first operand: Add_rm8_r8, Add_AX_imm16, Inc_r32, Test_rm16_imm16...
     let first = name.split('_').nth(1)?;
     let size = match first {

@@ -207,7 +207,9 @@ pub fn register(t: &mut Table) {
                 _ => {}
             }
         }
-        if format!("{code:?}").starts_with("Set") && super::alu::gpr_operand_size(code) == Some(0) {
+        if super::code_name(code).starts_with("Set")
+            && super::alu::gpr_operand_size(code) == Some(0)
+        {
             set(t, code, setcc);
         }
     }

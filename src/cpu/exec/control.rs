@@ -404,7 +404,7 @@ pub fn register(t: &mut Table) {
     set(t, Jmp_m1616, jmp_far_m16);
     set(t, Jmp_m1632, jmp_far_m32);
     for code in Code::values() {
-        let name = format!("{code:?}");
+        let name = super::code_name(code);
         let is_jcc = name.starts_with('J')
             && !name.starts_with("Jmp")
             && !name.starts_with("Jcxz")

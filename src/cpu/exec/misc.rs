@@ -188,7 +188,7 @@ pub fn register(t: &mut Table) {
     set_all(t, &[Nopw, Nopd, Nop_rm16, Nop_rm32, Pause], nop);
     // 0F 0D and 0F 18-1F with a ModRM byte are hint NOPs on the P6.
     for code in Code::values() {
-        if format!("{code:?}").starts_with("Reservednop_") {
+        if super::code_name(code).starts_with("Reservednop_") {
             set(t, code, nop);
         }
     }

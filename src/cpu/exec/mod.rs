@@ -193,6 +193,13 @@ pub fn set_all(t: &mut Table, codes: &[Code], h: Handler) {
     }
 }
 
+/// The name of `code` as iced-x86 spells it (`Add_rm8_r8`): the handler tables pick some
+/// forms by name. Formatted once for all codes (start-up time).
+pub(crate) fn code_name(code: Code) -> &'static str {
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    &NAMES.get_or_init(|| Code::values().map(|c| format!("{c:?}")).collect())[code as usize]
+}
+
 /// The generic handler of `code` (what an op ran before specialisation).
 pub fn generic_handler(code: Code) -> Handler {
     table()[code as usize]

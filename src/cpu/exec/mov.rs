@@ -288,7 +288,7 @@ pub fn register(t: &mut Table) {
     );
     set(t, Xlat_m8, xlat);
     for code in Code::values() {
-        let name = format!("{code:?}");
+        let name = super::code_name(code);
         if name.starts_with("Cmov") {
             if name.ends_with("_r16_rm16") {
                 set(t, code, cmov16);
