@@ -203,7 +203,26 @@ impl Cpu {
     /// (for handlers that keep the fast path inline and call `read_slow` otherwise).
     #[inline(always)]
     pub(crate) fn fast_read_at(&self, seg: Seg, off: u32, size: u32) -> Option<u32> {
+        if self.is_flat(seg) {
+            return self.flat_offset::<false>(off, size);
+        }
         self.fast_access::<false>(seg, off, size)
+    }
+
+    /// Whether `seg` holds a flat 32-bit data segment (see `Cpu::flat_data`).
+    #[inline(always)]
+    pub(crate) fn is_flat(&self, seg: Seg) -> bool {
+        self.flat_data & (1 << seg as u8) != 0
+    }
+
+    /// The fast path of an access through a flat segment: the offset is the linear
+    /// address, and only an access that wraps past 4 GiB breaks the limit.
+    #[inline(always)]
+    pub(crate) fn flat_offset<const WRITE: bool>(&self, off: u32, size: u32) -> Option<u32> {
+        if off > u32::MAX - (size - 1) {
+            return None;
+        }
+        self.fast_offset::<WRITE>(off, size)
     }
 
     /// Like `fast_read_at` for a write (and a read-modify-write: writable implies
@@ -211,6 +230,9 @@ impl Cpu {
     /// which `write_slow` does.
     #[inline(always)]
     pub(crate) fn fast_write_at(&self, seg: Seg, off: u32, size: u32) -> Option<u32> {
+        if self.is_flat(seg) {
+            return self.flat_offset::<true>(off, size);
+        }
         self.fast_access::<true>(seg, off, size)
     }
 
@@ -460,6 +482,7 @@ impl Cpu {
             // A real-mode far transfer gives CS 16-bit code attributes.
             s.attrs &= !super::state::ATTR_DB;
         }
+        self.refresh_flat_bit(seg);
     }
 
     /// Loads a segment register from a selector in the current mode. Protected-mode
@@ -472,7 +495,9 @@ impl Cpu {
                 // CS changes only through far transfers, which check their target.
                 return Err(Exception::gp(selector as u32 & 0xFFFC));
             }
-            return self.load_data_segment(seg, selector);
+            let loaded = self.load_data_segment(seg, selector);
+            self.refresh_flat_bit(seg);
+            return loaded;
         }
         self.load_seg_real(seg, selector);
         Ok(())

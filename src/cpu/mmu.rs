@@ -7,7 +7,7 @@
 //! access decides its permission from the entry and the current CPL without walking again.
 
 use super::exception::{self, Exception};
-use super::state::Cr0;
+use super::state::{Cr0, Seg, ATTR_DB};
 use super::Cpu;
 use crate::mem::FastWrites;
 
@@ -168,6 +168,31 @@ impl Cpu {
     #[inline]
     pub(crate) fn refresh_fast_key(&mut self) {
         self.tlb.fast_key = self.tlb.gen | ((self.cpl() == 3) as u32) << 1 | VALID;
+        self.refresh_flat_data();
+    }
+
+    /// Recomputes `flat_data` from the segment caches. Called with `refresh_fast_key`: on
+    /// every pass of the run loop that re-checks the fetch context (after every fault,
+    /// interrupt and far transfer, the instructions that load segments as a side effect,
+    /// which all end their block); segment register loads of their own refresh their bit.
+    pub(crate) fn refresh_flat_data(&mut self) {
+        // CS holds code: never a flat data segment, its bit stays clear.
+        for seg in [Seg::Es, Seg::Ss, Seg::Ds, Seg::Fs, Seg::Gs] {
+            self.refresh_flat_bit(seg);
+        }
+    }
+
+    /// Recomputes the `flat_data` bit of `seg` (CS's bit is always clear: `refresh_flat_data`
+    /// does not look at CS, which far transfers change).
+    #[inline]
+    pub(crate) fn refresh_flat_bit(&mut self, seg: Seg) {
+        let s = &self.seg[seg as usize];
+        let flat = seg != Seg::Cs
+            && s.base == 0
+            && s.limit == u32::MAX
+            && s.attrs & (ATTR_DB | 0x1E) == ATTR_DB | 0x12;
+        let bit = 1 << seg as u8;
+        self.flat_data = (self.flat_data & !bit) | if flat { bit } else { 0 };
     }
 
     /// Translates the linear address of a checked data access at the current privilege

@@ -76,6 +76,12 @@ pub struct Cpu {
     /// While `lazy` is an INC/DEC record: the last record before it that was not, whose CF
     /// INC/DEC keep (copied, not evaluated: CF after INC/DEC is rarely read).
     pub(crate) cf_source: LazyFlags,
+    /// Bit `n` set: segment register `n` holds a flat 32-bit data segment (base 0, limit
+    /// 4 GiB, expand-up, writable, B set), so a specialised handler's access through it needs
+    /// only the wrap-around check (`fast_read_at`). Derived from `seg` by
+    /// `refresh_flat_data`/`refresh_flat_bit` (see there for when); only the specialised
+    /// handlers' fast paths read it, and none of them loads a segment.
+    pub(crate) flat_data: u8,
     pub seg: [Segment; 6],
     pub cr: ControlRegs,
     pub gdtr: TableReg,
@@ -137,6 +143,7 @@ impl Cpu {
             eflags: 0,
             lazy: LazyFlags::default(),
             cf_source: LazyFlags::default(),
+            flat_data: 0,
             seg: [Segment::default(); 6],
             cr: ControlRegs::default(),
             gdtr: TableReg::default(),
@@ -250,6 +257,7 @@ impl Cpu {
         }
         self.seg[Seg::Cs as usize].attrs |= state::ATTR_DB;
         self.seg[Seg::Ss as usize].attrs |= state::ATTR_DB;
+        self.refresh_flat_data();
         self.flush_decode_cache();
     }
 

@@ -246,3 +246,29 @@ fn fused_compare_and_branch_counts_and_steps_as_two_instructions() {
     assert_eq!(eips, [0, 1, 0, 1, 0, 1, 3, 4]);
     assert_eq!(cpu.icount, 8);
 }
+
+/// A segment load in the middle of a block is seen by the next instruction's fast path:
+/// DS starts flat (base 0, 4 GiB, B set: the flat-segment shortcut applies), then MOV DS
+/// and POP DS give it other bases.
+#[test]
+fn segment_loads_inside_a_block_end_the_flat_shortcut() {
+    let code = assemble(16, |a| {
+        a.mov(byte_ptr(0x10), 0x11).unwrap();
+        a.mov(ax, 0x1000).unwrap();
+        a.mov(ds, ax).unwrap();
+        a.mov(byte_ptr(0x10), 0x22).unwrap();
+        a.push(0x2000).unwrap();
+        a.pop(ds).unwrap();
+        a.mov(byte_ptr(0x10), 0x33).unwrap();
+        a.hlt().unwrap();
+    });
+    let mut cpu = load(CpuModel::P6, 16, &code);
+    let d = &mut cpu.seg[Seg::Ds as usize];
+    d.limit = u32::MAX;
+    d.attrs |= super::state::ATTR_DB;
+    run_to_halt(&mut cpu);
+    assert_eq!(
+        [0x10, 0x10010, 0x20010].map(|a| cpu.mem.read_u8(a)),
+        [0x11, 0x22, 0x33]
+    );
+}

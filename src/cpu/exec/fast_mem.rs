@@ -167,8 +167,19 @@ pub(super) fn push<const SIZE: u32, F>(cpu: &mut Cpu, op: &Op, value: F) -> Exec
 where
     F: Fn(&Cpu, &Op) -> u32,
 {
-    let m = cpu.sp_mask();
     let esp = cpu.gpr[ESP];
+    if cpu.is_flat(Seg::Ss) {
+        // A flat stack is a 32-bit one: ESP moves whole.
+        let sp = esp.wrapping_sub(SIZE);
+        let Some(h) = cpu.flat_offset::<true>(sp, SIZE) else {
+            return push_checked::<SIZE, F>(cpu, op, value);
+        };
+        let v = value(cpu, op);
+        host_store::<SIZE>(cpu, h, v);
+        cpu.gpr[ESP] = sp;
+        return Ok(());
+    }
+    let m = cpu.sp_mask();
     let sp = esp.wrapping_sub(SIZE) & m;
     match cpu.fast_write_at(Seg::Ss, sp, SIZE) {
         Some(h) => {
@@ -202,8 +213,17 @@ pub(super) fn pop<const SIZE: u32, F>(cpu: &mut Cpu, op: &Op, finish: F) -> Exec
 where
     F: Fn(&mut Cpu, &Op, u32),
 {
-    let m = cpu.sp_mask();
     let esp = cpu.gpr[ESP];
+    if cpu.is_flat(Seg::Ss) {
+        let Some(h) = cpu.flat_offset::<false>(esp, SIZE) else {
+            return pop_checked::<SIZE, F>(cpu, op, finish);
+        };
+        let v = host_value::<SIZE>(cpu, h);
+        cpu.gpr[ESP] = esp.wrapping_add(SIZE);
+        finish(cpu, op, v);
+        return Ok(());
+    }
+    let m = cpu.sp_mask();
     match cpu.fast_read_at(Seg::Ss, esp & m, SIZE) {
         Some(h) => {
             let v = host_value::<SIZE>(cpu, h);

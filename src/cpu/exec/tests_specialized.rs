@@ -7,7 +7,7 @@ use iced_x86::{Decoder, DecoderOptions};
 
 use super::{table, Op};
 use crate::cpu::flags::{FlagOp, MASK32};
-use crate::cpu::state::{Seg, ESP, STATUS_FLAGS};
+use crate::cpu::state::{Seg, ATTR_DB, ESP, STATUS_FLAGS};
 use crate::cpu::{Cpu, CpuModel};
 
 const CODE: u64 = 0x1000;
@@ -54,6 +54,15 @@ fn state(rng: &mut Rng, bitness: u32) -> Cpu {
     let mut cpu = Cpu::new(CpuModel::P6, 1 << 20);
     if bitness == 32 {
         cpu.set_flat32();
+        if rng.next() & 1 != 0 {
+            // Flat 32-bit data segments too (SS is one already), so the handlers take
+            // their flat-segment path for DS and ES as well.
+            for s in [Seg::Ds, Seg::Es] {
+                cpu.seg[s as usize].attrs |= ATTR_DB;
+            }
+            cpu.refresh_flat_data();
+            assert!(cpu.is_flat(Seg::Ds) && cpu.is_flat(Seg::Ss));
+        }
     }
     for r in 0..8 {
         cpu.gpr[r] = rng.value();
