@@ -6,10 +6,12 @@
 #   MIPS = (instructions(ITERS=hi) - instructions(ITERS=lo)) / (time(hi) - time(lo))
 #
 # The instruction counts are emu's (a property of the guest, the same on any correct
-# emulator). Each figure is the median of RUNS runs. Workloads:
-#   mips32  ../shared/guests/mips32.asm   32-bit paged integer mix (ITERS 40 / 400)
-#   real16  benches/guests/real16.asm     16-bit real mode, DOS-style (ITERS 200 / 4000)
-#   paging  benches/guests/paging.asm     TLB misses, ring 3 <-> 0 (ITERS 20 / 1000)
+# emulator). Each figure is the median of RUNS runs. The high counts make every emulator run
+# for at least a few tenths of a second longer than the low ones, so timer noise stays small.
+# Workloads:
+#   mips32  ../shared/guests/mips32.asm   32-bit paged integer mix (ITERS 40 / 1200)
+#   real16  benches/guests/real16.asm     16-bit real mode, DOS-style (ITERS 200 / 8000)
+#   paging  benches/guests/paging.asm     TLB misses, ring 3 <-> 0 (ITERS 20 / 3000)
 # Every workload ends by writing to port 0xF4 (QEMU: isa-debug-exit) and "Shutdown" to port
 # 0x8900 (Bochs' shutdown port). Debian's Bochs is built with its debugger and without the
 # nogui display: it runs with the term display (package bochs-term) under `script` (a
@@ -39,9 +41,9 @@ source_of() {
 }
 iters_of() {
     case $1 in
-    mips32) echo "40 400" ;;
-    real16) echo "200 4000" ;;
-    paging) echo "20 1000" ;;
+    mips32) echo "40 1200" ;;
+    real16) echo "200 8000" ;;
+    paging) echo "20 3000" ;;
     esac
 }
 
