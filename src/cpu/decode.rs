@@ -397,6 +397,17 @@ fn decode_block(cpu: &mut Cpu, phys: u32) -> Result<Block, Exception> {
             ops.push(fused);
         }
     }
+    // Body instructions that may touch memory through a generic handler report code
+    // writes (the run loop checks for writes to the block only when told). The 8086's
+    // own handlers do not always match what iced-x86 decodes (aliases), so there every
+    // generic handler reports.
+    let body = ops.len().saturating_sub(1);
+    for op in &mut ops[..body] {
+        if !op.specialised && (cpu.model == CpuModel::I8086 || exec::may_touch_memory(&op.instr)) {
+            op.inner = op.handler;
+            op.handler = exec::report_code_writes_after;
+        }
+    }
     let last_eip = ops.last().map_or(start_eip, |op| op.ip() as u32);
     Ok(Block {
         keeps_context,

@@ -13,6 +13,8 @@ pub struct Exception(NonZeroU32);
 
 const PRESENT: u32 = 1 << 17;
 const HAS_CODE: u32 = 1 << 16;
+/// Set only in `Exception::CODE_WRITTEN`, never in a real exception.
+const NOT_AN_EXCEPTION: u32 = 1 << 18;
 
 pub const DE: u8 = 0;
 pub const DB: u8 = 1;
@@ -31,6 +33,14 @@ pub const MF: u8 = 16;
 pub const AC: u8 = 17;
 
 impl Exception {
+    /// Not an exception: the instruction completed, and code pages were written since the
+    /// block began (see `Cpu::report_code_writes`). The run loop then checks whether the
+    /// write hit the running block; it is never delivered.
+    pub const CODE_WRITTEN: Exception = match NonZeroU32::new(PRESENT | NOT_AN_EXCEPTION) {
+        Some(w) => Exception(w),
+        None => unreachable!(),
+    };
+
     pub const fn new(vector: u8) -> Exception {
         match NonZeroU32::new((vector as u32) << 24 | PRESENT) {
             Some(w) => Exception(w),

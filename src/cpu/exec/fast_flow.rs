@@ -90,7 +90,7 @@ fn call_checked<const SIZE: u32>(cpu: &mut Cpu, op: &Op) -> Exec {
         cpu.push32(cpu.next_eip)?;
     }
     cpu.next_eip = op.imm;
-    Ok(())
+    cpu.report_code_writes()
 }
 
 /// RET and RET imm16 (`imm` holds the byte count, 0 without one).
@@ -129,7 +129,7 @@ fn ret_checked<const SIZE: u32>(cpu: &mut Cpu, op: &Op) -> Exec {
     check_target(cpu, t)?;
     cpu.next_eip = t;
     cpu.gpr[ESP] = (esp & !m) | (esp.wrapping_add(SIZE).wrapping_add(op.imm) & m);
-    Ok(())
+    cpu.report_code_writes()
 }
 
 /// LOOP with the count in CX (`ECX`: in ECX) and the target in `imm`: decrement the count

@@ -5,7 +5,9 @@
 //! handlers built on them are leaf functions: no registers to save, no stack frame.
 //!
 //! The `finish`/`value` closures capture nothing (they get `cpu` and `op`), so the
-//! out-of-line call passes the same two arguments the handler got.
+//! out-of-line call passes the same two arguments the handler got. The checked functions
+//! end with `Cpu::report_code_writes`: a checked access may write a page that holds code
+//! (or set accessed bits in one), and the run loop learns of it only from the handler.
 
 use super::alu::{compute as alu, peek, CMP, TEST};
 use super::Op;
@@ -82,7 +84,7 @@ where
     let (seg, off) = cpu.mem_operand(op);
     let v = cpu.read_slow(seg, off, SIZE)?;
     finish(cpu, op, v);
-    Ok(())
+    cpu.report_code_writes()
 }
 
 /// Writes `value(cpu, op)` to the `SIZE`-byte memory operand.
@@ -112,7 +114,8 @@ where
     F: Fn(&Cpu, &Op) -> u32,
 {
     let (seg, off) = cpu.mem_operand(op);
-    cpu.write_slow(seg, off, SIZE, value(cpu, op))
+    cpu.write_slow(seg, off, SIZE, value(cpu, op))?;
+    cpu.report_code_writes()
 }
 
 /// `[mem] OP= source(cpu, op)` for a 1- or 4-byte memory operand; CMP and TEST only read.
@@ -158,7 +161,7 @@ where
     let b = source(cpu, op);
     cpu.write_slow(seg, off, SIZE, peek::<OP>(cpu, mask, a, b))?;
     alu::<OP>(cpu, mask, a, b);
-    Ok(())
+    cpu.report_code_writes()
 }
 
 /// Pushes `value(cpu, op)` (`SIZE` 2 or 4 bytes).
@@ -200,10 +203,11 @@ where
 {
     let v = value(cpu, op);
     if SIZE == 2 {
-        cpu.push16(v as u16)
+        cpu.push16(v as u16)?;
     } else {
-        cpu.push32(v)
+        cpu.push32(v)?;
     }
+    cpu.report_code_writes()
 }
 
 /// Pops `SIZE` (2 or 4) bytes and hands them to `finish` after ESP has moved (POP ESP
@@ -246,5 +250,5 @@ where
         cpu.pop32()?
     };
     finish(cpu, op, v);
-    Ok(())
+    cpu.report_code_writes()
 }

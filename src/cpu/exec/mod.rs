@@ -27,7 +27,7 @@ pub mod system;
 use std::ops::Deref;
 use std::sync::OnceLock;
 
-use iced_x86::{Code, CpuidFeature, Instruction};
+use iced_x86::{Code, CpuidFeature, Instruction, OpKind};
 
 use super::exception::{Exception, Exec};
 use super::model::CpuModel;
@@ -43,6 +43,9 @@ pub type Handler = fn(&mut Cpu, &Op) -> Exec;
 pub struct Op {
     pub instr: Instruction,
     pub handler: Handler,
+    /// The handler `report_code_writes_after` runs for a body instruction it wraps (see
+    /// `decode_block`); otherwise the same as `handler`.
+    pub inner: Handler,
     /// EIP of the next instruction (wrapped to 16 bits in 16-bit code).
     pub next_eip: u32,
     /// The memory operand uses 32-bit addressing.
@@ -130,6 +133,7 @@ impl Op {
         let mut op = Op {
             instr,
             handler,
+            inner: handler,
             next_eip,
             addr32,
             r0: reg(0),
@@ -198,6 +202,51 @@ pub fn set_all(t: &mut Table, codes: &[Code], h: Handler) {
 pub(crate) fn code_name(code: Code) -> &'static str {
     static NAMES: OnceLock<Vec<String>> = OnceLock::new();
     &NAMES.get_or_init(|| Code::values().map(|c| format!("{c:?}")).collect())[code as usize]
+}
+
+/// Runs `op.inner` and reports code-page writes as `Exception::CODE_WRITTEN`: the run
+/// loop looks for writes to a block's own code only when an instruction reports them, so
+/// the body instructions that may touch memory through a generic handler run through here
+/// (the specialised handlers report from their checked paths themselves; their fast paths
+/// never write pages that hold code).
+pub fn report_code_writes_after(cpu: &mut Cpu, op: &Op) -> Exec {
+    (op.inner)(cpu, op)?;
+    cpu.report_code_writes()
+}
+
+/// Whether running `i` may write guest memory, or read it (a page walk sets accessed bits),
+/// or touch descriptor tables: any operand that is not a register, immediate or branch
+/// target, any stack use, segment register loads and the descriptor-reading instructions.
+pub fn may_touch_memory(i: &Instruction) -> bool {
+    use iced_x86::Mnemonic;
+    let plain = |k: OpKind| {
+        matches!(
+            k,
+            OpKind::Register
+                | OpKind::NearBranch16
+                | OpKind::NearBranch32
+                | OpKind::NearBranch64
+                | OpKind::FarBranch16
+                | OpKind::FarBranch32
+                | OpKind::Immediate8
+                | OpKind::Immediate8_2nd
+                | OpKind::Immediate16
+                | OpKind::Immediate32
+                | OpKind::Immediate64
+                | OpKind::Immediate8to16
+                | OpKind::Immediate8to32
+                | OpKind::Immediate8to64
+                | OpKind::Immediate32to64
+        )
+    };
+    !(0..i.op_count()).all(|n| plain(i.op_kind(n)))
+        || i.stack_pointer_increment() != 0
+        || (0..i.op_count())
+            .any(|n| i.op_kind(n) == OpKind::Register && i.op_register(n).is_segment_register())
+        || matches!(
+            i.mnemonic(),
+            Mnemonic::Lar | Mnemonic::Lsl | Mnemonic::Verr | Mnemonic::Verw
+        )
 }
 
 /// The generic handler of `code` (what an op ran before specialisation).

@@ -375,27 +375,29 @@ fn set_accumulator<const SIZE: u32>(cpu: &mut Cpu, v: u32) {
 #[inline(never)]
 fn lods_checked<const SIZE: u32>(cpu: &mut Cpu, op: &Op) -> Exec {
     if cpu.model == CpuModel::I286 {
-        return string_op::<SIZE, { Kind::Lods as usize }>(cpu, op);
+        string_op::<SIZE, { Kind::Lods as usize }>(cpu, op)?;
+        return cpu.report_code_writes();
     }
     let amask = if op.addr32 { u32::MAX } else { 0xFFFF };
     let si = cpu.gpr[ESI] & amask;
     let v = read_n(cpu, SIZE, op.mem.seg, si)?;
     set_accumulator::<SIZE>(cpu, v);
     cpu.gpr[ESI] = (cpu.gpr[ESI] & !amask) | (si.wrapping_add(step::<SIZE>(cpu)) & amask);
-    Ok(())
+    cpu.report_code_writes()
 }
 
 /// STOS the fast path did not take (see `lods_checked`).
 #[inline(never)]
 fn stos_checked<const SIZE: u32>(cpu: &mut Cpu, op: &Op) -> Exec {
     if cpu.model == CpuModel::I286 {
-        return string_op::<SIZE, { Kind::Stos as usize }>(cpu, op);
+        string_op::<SIZE, { Kind::Stos as usize }>(cpu, op)?;
+        return cpu.report_code_writes();
     }
     let amask = if op.addr32 { u32::MAX } else { 0xFFFF };
     let di = cpu.gpr[EDI] & amask;
     write_n(cpu, SIZE, Seg::Es, di, cpu.gpr[EAX])?;
     cpu.gpr[EDI] = (cpu.gpr[EDI] & !amask) | (di.wrapping_add(step::<SIZE>(cpu)) & amask);
-    Ok(())
+    cpu.report_code_writes()
 }
 
 /// Faster handlers for LODS and STOS without a REP prefix (the common DOS loop forms).
