@@ -5,7 +5,7 @@
 
 use iced_x86::{Code, Mnemonic, OpKind};
 
-use super::fast_mem::{alu_modify, is_simple, load, store};
+use super::fast_mem::{alu_modify, effective_address, is_simple, load, store};
 use super::{Handler, Op};
 use crate::cpu::exception::{Exception, Exec};
 use crate::cpu::flags::{FlagOp, MASK16, MASK32, MASK8};
@@ -237,6 +237,19 @@ fn alu_mem_set<const OP: u8>(simple: bool) -> [Handler; 6] {
     }
 }
 
+/// LEA r32 (`S`: the simple address form): the effective address, no memory access.
+fn lea_r32<const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    cpu.gpr[op.r0 as usize & 7] = effective_address::<S>(cpu, op);
+    Ok(())
+}
+
+/// LEA r16: the effective address (already wrapped to the address size), truncated.
+fn lea_r16(cpu: &mut Cpu, op: &Op) -> Exec {
+    let ea = cpu.ea(op);
+    cpu.set_reg16(op.r0 as usize & 7, ea as u16);
+    Ok(())
+}
+
 /// ALU operations with one memory operand, 8 or 32 bits wide.
 fn specialize_alu_mem(op: &Op) -> Option<Handler> {
     if op.op_count() != 2 || op.has_lock_prefix() {
@@ -330,6 +343,8 @@ fn specialize_mem(op: &Op) -> Option<Handler> {
         Code::Movzx_r32_rm8 if m1 => [movzx_r32_m8::<true>, movzx_r32_m8::<false>],
         Code::Mov_rm32_r32 if m0 => [mov_m32_r32::<true>, mov_m32_r32::<false>],
         Code::Mov_r32_rm32 if m1 => [mov_r32_m32::<true>, mov_r32_m32::<false>],
+        Code::Lea_r32_m if m1 => [lea_r32::<true>, lea_r32::<false>],
+        Code::Lea_r16_m if m1 => [lea_r16, lea_r16],
         _ => return None,
     };
     Some(if is_simple(op) { simple } else { full })

@@ -30,6 +30,12 @@ fn operand<const SIMPLE: bool>(cpu: &Cpu, op: &Op) -> (Seg, u32) {
     }
 }
 
+/// The memory operand's offset (see `operand`).
+#[inline(always)]
+pub(super) fn effective_address<const SIMPLE: bool>(cpu: &Cpu, op: &Op) -> u32 {
+    operand::<SIMPLE>(cpu, op).1
+}
+
 /// Whether `op`'s memory operand has the form `operand::<true>` computes.
 pub(super) fn is_simple(op: &Op) -> bool {
     op.addr32 && op.mem.index_mask == 0

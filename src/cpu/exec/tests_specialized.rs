@@ -194,6 +194,8 @@ fn moves_with_memory_operands() {
             a.cmp(m, 0x1234).unwrap();
             a.xor(b, cl).unwrap();
             a.test(b, 0x81).unwrap();
+            a.lea(ebp, m).unwrap();
+            a.lea(dx, m).unwrap();
         }
     });
     check(16, |a| {
@@ -203,6 +205,8 @@ fn moves_with_memory_operands() {
             a.mov(ch, b).unwrap();
             a.add(al, b).unwrap();
             a.sub(b, 0x11).unwrap();
+            a.lea(di, b).unwrap();
+            a.lea(eax, b).unwrap();
         }
     });
 }
