@@ -51,21 +51,32 @@ iters_of() {
 
 now() { date +%s.%N; }
 
+# A run that did not finish the guest (a crash, a timeout, a missing plugin) must not be
+# timed as if it had. The guests end by writing 0 to the isa-debug-exit port: exit code 1.
+finished() {
+    if [ "$3" -ne 1 ]; then
+        echo "benches/guest.sh: $1 did not finish $2 (exit code $3)" >&2
+        exit 2
+    fi
+}
+
 time_emu() {
-    local t0 t1
+    local t0 t1 rc=0
     t0=$(now)
-    "$emu" boot --display none "$work/$1.img" >/dev/null 2>"$work/emu-$1.err" </dev/null || true
+    "$emu" boot --display none "$work/$1.img" >/dev/null 2>"$work/emu-$1.err" </dev/null || rc=$?
     t1=$(now)
+    finished emu "$1" "$rc"
     echo "$t1 - $t0" | bc -l
 }
 
 time_qemu() {
-    local t0 t1
+    local t0 t1 rc=0
     t0=$(now)
     timeout 600 qemu-system-i386 -m 32 -drive if=floppy,format=raw,file="$work/$1.img" -boot a -display none \
         -serial null -device isa-debug-exit,iobase=0xf4,iosize=4 -no-reboot \
-        >/dev/null 2>&1 || true
+        >/dev/null 2>&1 || rc=$?
     t1=$(now)
+    finished qemu "$1" "$rc"
     echo "$t1 - $t0" | bc -l
 }
 

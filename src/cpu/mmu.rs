@@ -176,14 +176,15 @@ impl Cpu {
     /// interrupt and far transfer, the instructions that load segments as a side effect,
     /// which all end their block); segment register loads of their own refresh their bit.
     pub(crate) fn refresh_flat_data(&mut self) {
-        // CS holds code: never a flat data segment, its bit stays clear.
+        // CS's bit stays clear (see `refresh_flat_bit`); skipping it saves a refresh on
+        // every far transfer and interrupt.
         for seg in [Seg::Es, Seg::Ss, Seg::Ds, Seg::Fs, Seg::Gs] {
             self.refresh_flat_bit(seg);
         }
     }
 
-    /// Recomputes the `flat_data` bit of `seg` (CS's bit is always clear: `refresh_flat_data`
-    /// does not look at CS, which far transfers change).
+    /// Recomputes the `flat_data` bit of `seg`. CS's bit stays clear: CS is reached through
+    /// the checked paths only, and far transfers change it without a refresh.
     #[inline]
     pub(crate) fn refresh_flat_bit(&mut self, seg: Seg) {
         let s = &self.seg[seg as usize];

@@ -302,3 +302,21 @@ fn writes_to_the_rest_of_the_running_block_are_seen() {
     assert_eq!(cpu.gpr[3] & 0xFF, 0x34, "INC patched the next instruction");
     assert_eq!(cpu.gpr[1] & 0xFF, 0x44, "PUSH patched the next instruction");
 }
+
+/// The 8086's PUSH SP (its own path in the specialised PUSH handler) reports a write to the
+/// next instruction of its block like every other push.
+#[test]
+fn push_sp_on_the_8086_patching_its_block_is_seen() {
+    use super::testutil::CODE_ADDR;
+    let a = CODE_ADDR as u16;
+    let mut code = vec![
+        0xBC, 0, 0,    //       mov sp, a+7
+        0x54, //             push sp: the 8086 stores SP after the decrement, a+5, at a+5
+        0xB9, 0x55, 0x55, // a+4: mov cx, 0x5555 → mov cx, a+5
+        0xF4,
+    ];
+    code[1..3].copy_from_slice(&(a + 7).to_le_bytes());
+    let mut cpu = load(CpuModel::I8086, 16, &code);
+    run_to_halt(&mut cpu);
+    assert_eq!(cpu.gpr[1] & 0xFFFF, (a + 5) as u32);
+}

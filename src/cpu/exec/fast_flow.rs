@@ -35,7 +35,8 @@ fn push_r16(cpu: &mut Cpu, op: &Op) -> Exec {
     if r == ESP && cpu.model == CpuModel::I8086 {
         // The 8086 pushes SP as it is after the decrement.
         let v = cpu.sp().wrapping_sub(2) as u16;
-        return cpu.push16(v);
+        cpu.push16(v)?;
+        return cpu.report_code_writes();
     }
     push::<2, _>(cpu, op, |cpu, op| cpu.gpr[op.r0 as usize & 7])
 }

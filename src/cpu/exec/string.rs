@@ -266,11 +266,7 @@ fn string_op<const SIZE: u32, const KIND: usize>(cpu: &mut Cpu, op: &Op) -> Exec
     let amask = if op.addr32 { u32::MAX } else { 0xFFFF };
     // The source segment (DS or the override), precomputed at decode.
     let src = op.mem.seg;
-    let delta = if cpu.df() {
-        0u32.wrapping_sub(SIZE)
-    } else {
-        SIZE
-    };
+    let delta = step::<SIZE>(cpu);
     let rep = op.has_rep_prefix() || op.has_repne_prefix();
     let mut r = Regs {
         si: cpu.gpr[ESI] & amask,
