@@ -404,8 +404,7 @@ fn decode_block(cpu: &mut Cpu, phys: u32) -> Result<Block, Exception> {
     let body = ops.len().saturating_sub(1);
     for op in &mut ops[..body] {
         if !op.specialised && (cpu.model == CpuModel::I8086 || exec::may_touch_memory(&op.instr)) {
-            op.inner = op.handler;
-            op.handler = exec::report_code_writes_after;
+            op.chained = exec::chain_generic_reporting;
         }
     }
     let last_eip = ops.last().map_or(start_eip, |op| op.ip() as u32);

@@ -13,8 +13,10 @@ pub struct Exception(NonZeroU32);
 
 const PRESENT: u32 = 1 << 17;
 const HAS_CODE: u32 = 1 << 16;
-/// Set only in `Exception::CODE_WRITTEN`, never in a real exception.
+/// Set only in `Exception::CODE_WRITTEN` and `Exception::SLOW_PATH`, never in a real
+/// exception.
 const NOT_AN_EXCEPTION: u32 = 1 << 18;
+const SLOW: u32 = 1 << 19;
 
 pub const DE: u8 = 0;
 pub const DB: u8 = 1;
@@ -37,6 +39,14 @@ impl Exception {
     /// block began (see `Cpu::report_code_writes`). The run loop then checks whether the
     /// write hit the running block; it is never delivered.
     pub const CODE_WRITTEN: Exception = match NonZeroU32::new(PRESENT | NOT_AN_EXCEPTION) {
+        Some(w) => Exception(w),
+        None => unreachable!(),
+    };
+
+    /// Not an exception: a specialised handler's chained form found its fast path closed
+    /// and changed nothing; the plain handler runs instead (see `exec::then_next_or_slow`).
+    /// Never leaves the chain.
+    pub const SLOW_PATH: Exception = match NonZeroU32::new(PRESENT | NOT_AN_EXCEPTION | SLOW) {
         Some(w) => Exception(w),
         None => unreachable!(),
     };

@@ -121,6 +121,9 @@ pub struct Cpu {
     /// machine turns it into IRQ 13; a write to port F0h clears it.
     pub ferr: bool,
     cache: BlockCache,
+    /// After a block's chain of body instructions stopped on an `Err`: how many body
+    /// instructions came after the one that failed (see `exec::Chained`).
+    pub(crate) chain_left: u32,
     /// The fetch context the block links were made in (see `run_blocks`).
     fetch_key: FetchKey,
     code_writes: Vec<CodeWrite>,
@@ -171,6 +174,7 @@ impl Cpu {
             fpu: fpu::Fpu::default(),
             ferr: false,
             cache: BlockCache::new(),
+            chain_left: 0,
             fetch_key: FetchKey::default(),
             code_writes: Vec::with_capacity(64),
             tlb: mmu::Tlb::default(),
@@ -422,23 +426,26 @@ impl Cpu {
         let last = &ops[last_index];
         loop {
             self.icount += block.guest_len as u64;
-            let mut i = 0;
-            while i < last_index {
-                let op = &ops[i];
-                if let Err(e) = (op.handler)(self, op) {
-                    if e != Exception::CODE_WRITTEN {
-                        self.fault_in_body(block, i, e);
-                        return true;
-                    }
-                    // The instruction completed and wrote code pages (the instructions
-                    // that can report so; see `exec::report_code_writes_after`).
-                    if self.code_write_hits(block.phys_start, block.phys_end) {
-                        // The rest of the block must be decoded again.
-                        self.stop_in_body(block, i, op.next_eip);
-                        return false;
-                    }
+            // The body runs as one chain (see `exec::Chained`), restarted after an
+            // instruction that wrote code pages but not this block's.
+            let mut body = &ops[..last_index];
+            while let Some((first, rest)) = body.split_first() {
+                let Err(e) = (first.chained)(self, first, rest) else {
+                    break;
+                };
+                let i = last_index - 1 - self.chain_left as usize;
+                if e != Exception::CODE_WRITTEN {
+                    self.fault_in_body(block, i, e);
+                    return true;
                 }
-                i += 1;
+                // The instruction completed and wrote code pages (the instructions that
+                // can report so; see `exec::chain_generic_reporting`).
+                if self.code_write_hits(block.phys_start, block.phys_end) {
+                    // The rest of the block must be decoded again.
+                    self.stop_in_body(block, i, ops[i].next_eip);
+                    return false;
+                }
+                body = &ops[i + 1..last_index];
             }
             self.eip = block.last_eip;
             self.next_eip = last.next_eip;

@@ -6,7 +6,7 @@
 use iced_x86::{Code, Mnemonic, OpKind};
 
 use super::fast_mem::{alu_modify, effective_address, is_simple, load, store};
-use super::{Handler, Op};
+use super::{Handler, Op, Spec};
 use crate::cpu::exception::{Exception, Exec};
 use crate::cpu::flags::{FlagOp, MASK16, MASK32, MASK8};
 use crate::cpu::model::CpuModel;
@@ -35,6 +35,7 @@ pub(super) fn alu32_ri<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     Ok(())
 }
 
+#[inline(always)]
 fn alu16_rr<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     let (d, s) = (op.r0 as usize & 7, op.r1 as usize & 7);
     let r = alu::<OP>(cpu, MASK16, cpu.gpr[d] & MASK16, cpu.gpr[s] & MASK16);
@@ -44,6 +45,7 @@ fn alu16_rr<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     Ok(())
 }
 
+#[inline(always)]
 fn alu16_ri<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     let d = op.r0 as usize & 7;
     let r = alu::<OP>(cpu, MASK16, cpu.gpr[d] & MASK16, op.imm & MASK16);
@@ -53,6 +55,7 @@ fn alu16_ri<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     Ok(())
 }
 
+#[inline(always)]
 fn alu8_rr<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     let (d, s) = (op.r0 as usize & 7, op.r1 as usize & 7);
     let r = alu::<OP>(cpu, MASK8, cpu.reg8(d) as u32, cpu.reg8(s) as u32);
@@ -62,6 +65,7 @@ fn alu8_rr<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     Ok(())
 }
 
+#[inline(always)]
 fn alu8_ri<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     let d = op.r0 as usize & 7;
     let r = alu::<OP>(cpu, MASK8, cpu.reg8(d) as u32, op.imm & MASK8);
@@ -71,33 +75,39 @@ fn alu8_ri<const OP: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     Ok(())
 }
 
+#[inline(always)]
 fn mov8_rr(cpu: &mut Cpu, op: &Op) -> Exec {
     let v = cpu.reg8(op.r1 as usize & 7);
     cpu.set_reg8(op.r0 as usize & 7, v);
     Ok(())
 }
 
+#[inline(always)]
 fn mov8_ri(cpu: &mut Cpu, op: &Op) -> Exec {
     cpu.set_reg8(op.r0 as usize & 7, op.imm as u8);
     Ok(())
 }
 
+#[inline(always)]
 fn mov32_rr(cpu: &mut Cpu, op: &Op) -> Exec {
     cpu.gpr[op.r0 as usize & 7] = cpu.gpr[op.r1 as usize & 7];
     Ok(())
 }
 
+#[inline(always)]
 fn mov32_ri(cpu: &mut Cpu, op: &Op) -> Exec {
     cpu.gpr[op.r0 as usize & 7] = op.imm;
     Ok(())
 }
 
+#[inline(always)]
 fn mov16_rr(cpu: &mut Cpu, op: &Op) -> Exec {
     let v = cpu.gpr[op.r1 as usize & 7] as u16;
     cpu.set_reg16(op.r0 as usize & 7, v);
     Ok(())
 }
 
+#[inline(always)]
 fn mov16_ri(cpu: &mut Cpu, op: &Op) -> Exec {
     cpu.set_reg16(op.r0 as usize & 7, op.imm as u16);
     Ok(())
@@ -117,6 +127,7 @@ pub(super) fn inc_dec32<const DEC: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
     Ok(())
 }
 
+#[inline(always)]
 fn inc_dec16<const DEC: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
     let d = op.r0 as usize & 7;
     let a = cpu.gpr[d] & MASK16;
@@ -145,35 +156,42 @@ fn jcc<const CC: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
 // The memory handlers keep only the fast path inline (see `fast_mem.rs`); `S`: the memory
 // operand has the simple address form (`fast_mem::is_simple`).
 
-fn mov_m8_r8<const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
-    store::<1, S, _>(cpu, op, |cpu, op| cpu.reg8(op.r1 as usize & 7) as u32)
+#[inline(always)]
+fn mov_m8_r8<const S: bool, const C: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    store::<1, S, C, _>(cpu, op, |cpu, op| cpu.reg8(op.r1 as usize & 7) as u32)
 }
 
-fn mov_m8_imm<const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
-    store::<1, S, _>(cpu, op, |_, op| op.imm)
+#[inline(always)]
+fn mov_m8_imm<const S: bool, const C: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    store::<1, S, C, _>(cpu, op, |_, op| op.imm)
 }
 
-fn mov_r8_m8<const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
-    load::<1, S, _>(cpu, op, |cpu, op, v| {
+#[inline(always)]
+fn mov_r8_m8<const S: bool, const C: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    load::<1, S, C, _>(cpu, op, |cpu, op, v| {
         cpu.set_reg8(op.r0 as usize & 7, v as u8)
     })
 }
 
-fn movzx_r32_m8<const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
-    load::<1, S, _>(cpu, op, |cpu, op, v| cpu.gpr[op.r0 as usize & 7] = v)
+#[inline(always)]
+fn movzx_r32_m8<const S: bool, const C: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    load::<1, S, C, _>(cpu, op, |cpu, op, v| cpu.gpr[op.r0 as usize & 7] = v)
 }
 
-fn mov_m32_r32<const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
-    store::<4, S, _>(cpu, op, |cpu, op| cpu.gpr[op.r1 as usize & 7])
+#[inline(always)]
+fn mov_m32_r32<const S: bool, const C: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    store::<4, S, C, _>(cpu, op, |cpu, op| cpu.gpr[op.r1 as usize & 7])
 }
 
-fn mov_r32_m32<const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
-    load::<4, S, _>(cpu, op, |cpu, op, v| cpu.gpr[op.r0 as usize & 7] = v)
+#[inline(always)]
+fn mov_r32_m32<const S: bool, const C: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    load::<4, S, C, _>(cpu, op, |cpu, op, v| cpu.gpr[op.r0 as usize & 7] = v)
 }
 
 /// `r32 OP= [mem]`.
-fn alu32_r_m<const OP: u8, const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
-    load::<4, S, _>(cpu, op, |cpu, op, b| {
+#[inline(always)]
+fn alu32_r_m<const OP: u8, const S: bool, const C: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    load::<4, S, C, _>(cpu, op, |cpu, op, b| {
         let d = op.r0 as usize & 7;
         let r = alu::<OP>(cpu, MASK32, cpu.gpr[d], b);
         if OP != CMP && OP != TEST {
@@ -183,18 +201,21 @@ fn alu32_r_m<const OP: u8, const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
 }
 
 /// `[mem32] OP= r32`.
-fn alu32_m_r<const OP: u8, const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
-    alu_modify::<OP, 4, S, _>(cpu, op, |cpu, op| cpu.gpr[op.r1 as usize & 7])
+#[inline(always)]
+fn alu32_m_r<const OP: u8, const S: bool, const C: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    alu_modify::<OP, 4, S, C, _>(cpu, op, |cpu, op| cpu.gpr[op.r1 as usize & 7])
 }
 
 /// `[mem32] OP= imm`.
-fn alu32_m_i<const OP: u8, const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
-    alu_modify::<OP, 4, S, _>(cpu, op, |_, op| op.imm)
+#[inline(always)]
+fn alu32_m_i<const OP: u8, const S: bool, const C: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    alu_modify::<OP, 4, S, C, _>(cpu, op, |_, op| op.imm)
 }
 
 /// `r8 OP= [mem8]`.
-fn alu8_r_m<const OP: u8, const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
-    load::<1, S, _>(cpu, op, |cpu, op, b| {
+#[inline(always)]
+fn alu8_r_m<const OP: u8, const S: bool, const C: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    load::<1, S, C, _>(cpu, op, |cpu, op, b| {
         let d = op.r0 as usize & 7;
         let r = alu::<OP>(cpu, MASK8, cpu.reg8(d) as u32, b);
         if OP != CMP && OP != TEST {
@@ -204,46 +225,50 @@ fn alu8_r_m<const OP: u8, const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
 }
 
 /// `[mem8] OP= r8`.
-fn alu8_m_r<const OP: u8, const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
-    alu_modify::<OP, 1, S, _>(cpu, op, |cpu, op| cpu.reg8(op.r1 as usize & 7) as u32)
+#[inline(always)]
+fn alu8_m_r<const OP: u8, const S: bool, const C: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    alu_modify::<OP, 1, S, C, _>(cpu, op, |cpu, op| cpu.reg8(op.r1 as usize & 7) as u32)
 }
 
 /// `[mem8] OP= imm8`.
-fn alu8_m_i<const OP: u8, const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
-    alu_modify::<OP, 1, S, _>(cpu, op, |_, op| op.imm & MASK8)
+#[inline(always)]
+fn alu8_m_i<const OP: u8, const S: bool, const C: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    alu_modify::<OP, 1, S, C, _>(cpu, op, |_, op| op.imm & MASK8)
 }
 
 /// Handlers for one ALU operation with a memory operand: [r32,m; m32,r; m32,imm; r8,m;
 /// m8,r; m8,imm], for the simple and the full address form (see `fast_mem::is_simple`).
-fn alu_mem_set<const OP: u8>(simple: bool) -> [Handler; 6] {
+fn alu_mem_set<const OP: u8>(simple: bool) -> [Spec; 6] {
     if simple {
         [
-            alu32_r_m::<OP, true>,
-            alu32_m_r::<OP, true>,
-            alu32_m_i::<OP, true>,
-            alu8_r_m::<OP, true>,
-            alu8_m_r::<OP, true>,
-            alu8_m_i::<OP, true>,
+            spec_mem!(alu32_r_m::<OP, true>),
+            spec_mem!(alu32_m_r::<OP, true>),
+            spec_mem!(alu32_m_i::<OP, true>),
+            spec_mem!(alu8_r_m::<OP, true>),
+            spec_mem!(alu8_m_r::<OP, true>),
+            spec_mem!(alu8_m_i::<OP, true>),
         ]
     } else {
         [
-            alu32_r_m::<OP, false>,
-            alu32_m_r::<OP, false>,
-            alu32_m_i::<OP, false>,
-            alu8_r_m::<OP, false>,
-            alu8_m_r::<OP, false>,
-            alu8_m_i::<OP, false>,
+            spec_mem!(alu32_r_m::<OP, false>),
+            spec_mem!(alu32_m_r::<OP, false>),
+            spec_mem!(alu32_m_i::<OP, false>),
+            spec_mem!(alu8_r_m::<OP, false>),
+            spec_mem!(alu8_m_r::<OP, false>),
+            spec_mem!(alu8_m_i::<OP, false>),
         ]
     }
 }
 
 /// LEA r32 (`S`: the simple address form): the effective address, no memory access.
+#[inline(always)]
 fn lea_r32<const S: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
     cpu.gpr[op.r0 as usize & 7] = effective_address::<S>(cpu, op);
     Ok(())
 }
 
 /// LEA r16: the effective address (already wrapped to the address size), truncated.
+#[inline(always)]
 fn lea_r16(cpu: &mut Cpu, op: &Op) -> Exec {
     let ea = cpu.ea(op);
     cpu.set_reg16(op.r0 as usize & 7, ea as u16);
@@ -251,7 +276,7 @@ fn lea_r16(cpu: &mut Cpu, op: &Op) -> Exec {
 }
 
 /// ALU operations with one memory operand, 8 or 32 bits wide.
-fn specialize_alu_mem(op: &Op) -> Option<Handler> {
+fn specialize_alu_mem(op: &Op) -> Option<Spec> {
     if op.op_count() != 2 || op.has_lock_prefix() {
         return None;
     }
@@ -285,6 +310,7 @@ fn specialize_alu_mem(op: &Op) -> Option<Handler> {
 /// SHL/SHR/SAR of a 32-bit register by imm8, 1 or CL (`KIND`: 0 SHL, 1 SHR, 2 SAR; `CL`:
 /// the count is in CL, else in `imm`). 32-bit operands exist from the 386 on, so the count
 /// is always masked to 5 bits; a zero count changes nothing, flags included.
+#[inline(always)]
 fn shift32<const KIND: u8, const CL: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
     let c = if CL { cpu.gpr[ECX] } else { op.imm } & 31;
     if c == 0 {
@@ -313,45 +339,57 @@ fn shift32<const KIND: u8, const CL: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
     Ok(())
 }
 
-fn specialize_shift(op: &Op) -> Option<Handler> {
+fn specialize_shift(op: &Op) -> Option<Spec> {
     if op.op0_kind() != OpKind::Register {
         return None;
     }
     Some(match op.code() {
-        Code::Shl_rm32_imm8 | Code::Shl_rm32_1 => shift32::<0, false>,
-        Code::Shr_rm32_imm8 | Code::Shr_rm32_1 => shift32::<1, false>,
-        Code::Sar_rm32_imm8 | Code::Sar_rm32_1 => shift32::<2, false>,
-        Code::Shl_rm32_CL => shift32::<0, true>,
-        Code::Shr_rm32_CL => shift32::<1, true>,
-        Code::Sar_rm32_CL => shift32::<2, true>,
+        Code::Shl_rm32_imm8 | Code::Shl_rm32_1 => spec!(shift32::<0, false>),
+        Code::Shr_rm32_imm8 | Code::Shr_rm32_1 => spec!(shift32::<1, false>),
+        Code::Sar_rm32_imm8 | Code::Sar_rm32_1 => spec!(shift32::<2, false>),
+        Code::Shl_rm32_CL => spec!(shift32::<0, true>),
+        Code::Shr_rm32_CL => spec!(shift32::<1, true>),
+        Code::Sar_rm32_CL => spec!(shift32::<2, true>),
         _ => return None,
     })
 }
 
 /// Plain loads and stores with a memory operand.
-fn specialize_mem(op: &Op) -> Option<Handler> {
+fn specialize_mem(op: &Op) -> Option<Spec> {
     if op.has_lock_prefix() {
         return None;
     }
     let m0 = op.op0_kind() == OpKind::Memory;
     let m1 = op.op_count() > 1 && op.op1_kind() == OpKind::Memory;
     // [simple address form, full form]
-    let [simple, full]: [Handler; 2] = match op.code() {
-        Code::Mov_rm8_r8 if m0 => [mov_m8_r8::<true>, mov_m8_r8::<false>],
-        Code::Mov_rm8_imm8 if m0 => [mov_m8_imm::<true>, mov_m8_imm::<false>],
-        Code::Mov_r8_rm8 if m1 => [mov_r8_m8::<true>, mov_r8_m8::<false>],
-        Code::Movzx_r32_rm8 if m1 => [movzx_r32_m8::<true>, movzx_r32_m8::<false>],
-        Code::Mov_rm32_r32 if m0 => [mov_m32_r32::<true>, mov_m32_r32::<false>],
-        Code::Mov_r32_rm32 if m1 => [mov_r32_m32::<true>, mov_r32_m32::<false>],
-        Code::Lea_r32_m if m1 => [lea_r32::<true>, lea_r32::<false>],
-        Code::Lea_r16_m if m1 => [lea_r16, lea_r16],
+    let [simple, full]: [Spec; 2] = match op.code() {
+        Code::Mov_rm8_r8 if m0 => [spec_mem!(mov_m8_r8::<true>), spec_mem!(mov_m8_r8::<false>)],
+        Code::Mov_rm8_imm8 if m0 => [
+            spec_mem!(mov_m8_imm::<true>),
+            spec_mem!(mov_m8_imm::<false>),
+        ],
+        Code::Mov_r8_rm8 if m1 => [spec_mem!(mov_r8_m8::<true>), spec_mem!(mov_r8_m8::<false>)],
+        Code::Movzx_r32_rm8 if m1 => [
+            spec_mem!(movzx_r32_m8::<true>),
+            spec_mem!(movzx_r32_m8::<false>),
+        ],
+        Code::Mov_rm32_r32 if m0 => [
+            spec_mem!(mov_m32_r32::<true>),
+            spec_mem!(mov_m32_r32::<false>),
+        ],
+        Code::Mov_r32_rm32 if m1 => [
+            spec_mem!(mov_r32_m32::<true>),
+            spec_mem!(mov_r32_m32::<false>),
+        ],
+        Code::Lea_r32_m if m1 => [spec!(lea_r32::<true>), spec!(lea_r32::<false>)],
+        Code::Lea_r16_m if m1 => [spec!(lea_r16), spec!(lea_r16)],
         _ => return None,
     };
     Some(if is_simple(op) { simple } else { full })
 }
 
 /// ALU operations and MOV between 8-bit registers or with an immediate.
-fn specialize_reg8(op: &Op) -> Option<Handler> {
+fn specialize_reg8(op: &Op) -> Option<Spec> {
     if op.op_count() != 2 {
         return None;
     }
@@ -361,29 +399,29 @@ fn specialize_reg8(op: &Op) -> Option<Handler> {
     if !(imm || reg) {
         return None;
     }
-    let [rr, ri]: [Handler; 2] = match op.mnemonic() {
-        Mnemonic::Add => [alu8_rr::<ADD>, alu8_ri::<ADD>],
-        Mnemonic::Or => [alu8_rr::<OR>, alu8_ri::<OR>],
-        Mnemonic::Adc => [alu8_rr::<ADC>, alu8_ri::<ADC>],
-        Mnemonic::Sbb => [alu8_rr::<SBB>, alu8_ri::<SBB>],
-        Mnemonic::And => [alu8_rr::<AND>, alu8_ri::<AND>],
-        Mnemonic::Sub => [alu8_rr::<SUB>, alu8_ri::<SUB>],
-        Mnemonic::Xor => [alu8_rr::<XOR>, alu8_ri::<XOR>],
-        Mnemonic::Cmp => [alu8_rr::<CMP>, alu8_ri::<CMP>],
-        Mnemonic::Test => [alu8_rr::<TEST>, alu8_ri::<TEST>],
-        Mnemonic::Mov => [mov8_rr, mov8_ri],
+    let [rr, ri]: [Spec; 2] = match op.mnemonic() {
+        Mnemonic::Add => [spec!(alu8_rr::<ADD>), spec!(alu8_ri::<ADD>)],
+        Mnemonic::Or => [spec!(alu8_rr::<OR>), spec!(alu8_ri::<OR>)],
+        Mnemonic::Adc => [spec!(alu8_rr::<ADC>), spec!(alu8_ri::<ADC>)],
+        Mnemonic::Sbb => [spec!(alu8_rr::<SBB>), spec!(alu8_ri::<SBB>)],
+        Mnemonic::And => [spec!(alu8_rr::<AND>), spec!(alu8_ri::<AND>)],
+        Mnemonic::Sub => [spec!(alu8_rr::<SUB>), spec!(alu8_ri::<SUB>)],
+        Mnemonic::Xor => [spec!(alu8_rr::<XOR>), spec!(alu8_ri::<XOR>)],
+        Mnemonic::Cmp => [spec!(alu8_rr::<CMP>), spec!(alu8_ri::<CMP>)],
+        Mnemonic::Test => [spec!(alu8_rr::<TEST>), spec!(alu8_ri::<TEST>)],
+        Mnemonic::Mov => [spec!(mov8_rr), spec!(mov8_ri)],
         _ => return None,
     };
     Some(if imm { ri } else { rr })
 }
 
 /// Handlers for one ALU operation: [16-bit r,r; 16-bit r,imm; 32-bit r,r; 32-bit r,imm].
-fn alu_set<const OP: u8>() -> [Handler; 4] {
+fn alu_set<const OP: u8>() -> [Spec; 4] {
     [
-        alu16_rr::<OP>,
-        alu16_ri::<OP>,
-        alu32_rr::<OP>,
-        alu32_ri::<OP>,
+        spec!(alu16_rr::<OP>),
+        spec!(alu16_ri::<OP>),
+        spec!(alu32_rr::<OP>),
+        spec!(alu32_ri::<OP>),
     ]
 }
 
@@ -399,13 +437,13 @@ fn is_imm(k: OpKind) -> bool {
 }
 
 /// A faster handler for `op`'s form, if there is one.
-pub fn specialize(op: &Op) -> Option<Handler> {
+pub fn specialize(op: &Op) -> Option<Spec> {
     if op.is_jcc_short_or_near() {
         const JCC: [Handler; 16] = [
             jcc::<0>, jcc::<1>, jcc::<2>, jcc::<3>, jcc::<4>, jcc::<5>, jcc::<6>, jcc::<7>,
             jcc::<8>, jcc::<9>, jcc::<10>, jcc::<11>, jcc::<12>, jcc::<13>, jcc::<14>, jcc::<15>,
         ];
-        return Some(JCC[op.r0 as usize & 15]);
+        return Some(Spec::ends_block(JCC[op.r0 as usize & 15]));
     }
     if let Some(h) = specialize_mem(op)
         .or_else(|| specialize_alu_mem(op))
@@ -430,10 +468,10 @@ pub fn specialize(op: &Op) -> Option<Handler> {
     if matches!(op.mnemonic(), Mnemonic::Inc | Mnemonic::Dec) {
         let dec = op.mnemonic() == Mnemonic::Dec;
         return Some(match (size32, dec) {
-            (true, false) => inc_dec32::<false>,
-            (true, true) => inc_dec32::<true>,
-            (false, false) => inc_dec16::<false>,
-            (false, true) => inc_dec16::<true>,
+            (true, false) => spec!(inc_dec32::<false>),
+            (true, true) => spec!(inc_dec32::<true>),
+            (false, false) => spec!(inc_dec16::<false>),
+            (false, true) => spec!(inc_dec16::<true>),
         });
     }
     let k1 = op.op1_kind();
@@ -455,9 +493,12 @@ pub fn specialize(op: &Op) -> Option<Handler> {
         Mnemonic::Xor => alu_set::<XOR>(),
         Mnemonic::Cmp => alu_set::<CMP>(),
         Mnemonic::Test => alu_set::<TEST>(),
-        Mnemonic::Mov if !matches!(op.code(), Code::Mov_rm16_Sreg | Code::Mov_r32m16_Sreg) => {
-            [mov16_rr, mov16_ri, mov32_rr, mov32_ri]
-        }
+        Mnemonic::Mov if !matches!(op.code(), Code::Mov_rm16_Sreg | Code::Mov_r32m16_Sreg) => [
+            spec!(mov16_rr),
+            spec!(mov16_ri),
+            spec!(mov32_rr),
+            spec!(mov32_ri),
+        ],
         _ => return None,
     };
     Some(set[idx])

@@ -5,7 +5,7 @@
 use iced_x86::Code;
 
 use super::fast_mem::{pop, push};
-use super::{Handler, Op};
+use super::{Op, Spec};
 use crate::cpu::exception::{Exception, Exec};
 use crate::cpu::model::CpuModel;
 use crate::cpu::state::{Seg, ECX, ESP};
@@ -22,27 +22,34 @@ fn check_target(cpu: &Cpu, target: u32) -> Exec {
 
 // The stack handlers keep only the fast path inline (see `fast_mem.rs`).
 
-fn push_r32(cpu: &mut Cpu, op: &Op) -> Exec {
-    push::<4, _>(cpu, op, |cpu, op| cpu.gpr[op.r0 as usize & 7])
+#[inline(always)]
+fn push_r32<const C: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    push::<4, C, _>(cpu, op, |cpu, op| cpu.gpr[op.r0 as usize & 7])
 }
 
-fn pop_r32(cpu: &mut Cpu, op: &Op) -> Exec {
-    pop::<4, _>(cpu, op, |cpu, op, v| cpu.gpr[op.r0 as usize & 7] = v)
+#[inline(always)]
+fn pop_r32<const C: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    pop::<4, C, _>(cpu, op, |cpu, op, v| cpu.gpr[op.r0 as usize & 7] = v)
 }
 
-fn push_r16(cpu: &mut Cpu, op: &Op) -> Exec {
+#[inline(always)]
+fn push_r16<const C: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
     let r = op.r0 as usize & 7;
     if r == ESP && cpu.model == CpuModel::I8086 {
+        if C {
+            return Err(Exception::SLOW_PATH);
+        }
         // The 8086 pushes SP as it is after the decrement.
         let v = cpu.sp().wrapping_sub(2) as u16;
         cpu.push16(v)?;
         return cpu.report_code_writes();
     }
-    push::<2, _>(cpu, op, |cpu, op| cpu.gpr[op.r0 as usize & 7])
+    push::<2, C, _>(cpu, op, |cpu, op| cpu.gpr[op.r0 as usize & 7])
 }
 
-fn pop_r16(cpu: &mut Cpu, op: &Op) -> Exec {
-    pop::<2, _>(cpu, op, |cpu, op, v| {
+#[inline(always)]
+fn pop_r16<const C: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
+    pop::<2, C, _>(cpu, op, |cpu, op, v| {
         cpu.set_reg16(op.r0 as usize & 7, v as u16)
     })
 }
@@ -147,19 +154,22 @@ fn loop_near<const ECX_COUNT: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
 }
 
 /// A faster handler for `op`'s form, if there is one.
-pub fn specialize(op: &Op) -> Option<Handler> {
+pub fn specialize(op: &Op) -> Option<Spec> {
+    let ends_block = Spec::ends_block;
     Some(match op.code() {
-        Code::Push_r32 => push_r32,
-        Code::Pop_r32 => pop_r32,
-        Code::Push_r16 => push_r16,
-        Code::Pop_r16 => pop_r16,
-        Code::Jmp_rel8_16 | Code::Jmp_rel16 | Code::Jmp_rel8_32 | Code::Jmp_rel32_32 => jmp_near,
-        Code::Call_rel32_32 => call_rel32,
-        Code::Call_rel16 => call_rel16,
-        Code::Retnd | Code::Retnd_imm16 => ret_near32,
-        Code::Retnw | Code::Retnw_imm16 => ret_near16,
-        Code::Loop_rel8_16_CX | Code::Loop_rel8_32_CX => loop_near::<false>,
-        Code::Loop_rel8_16_ECX | Code::Loop_rel8_32_ECX => loop_near::<true>,
+        Code::Push_r32 => spec_mem!(push_r32),
+        Code::Pop_r32 => spec_mem!(pop_r32),
+        Code::Push_r16 => spec_mem!(push_r16),
+        Code::Pop_r16 => spec_mem!(pop_r16),
+        Code::Jmp_rel8_16 | Code::Jmp_rel16 | Code::Jmp_rel8_32 | Code::Jmp_rel32_32 => {
+            ends_block(jmp_near)
+        }
+        Code::Call_rel32_32 => ends_block(call_rel32),
+        Code::Call_rel16 => ends_block(call_rel16),
+        Code::Retnd | Code::Retnd_imm16 => ends_block(ret_near32),
+        Code::Retnw | Code::Retnw_imm16 => ends_block(ret_near16),
+        Code::Loop_rel8_16_CX | Code::Loop_rel8_32_CX => ends_block(loop_near::<false>),
+        Code::Loop_rel8_16_ECX | Code::Loop_rel8_32_ECX => ends_block(loop_near::<true>),
         _ => return None,
     })
 }

@@ -4,6 +4,10 @@
 //! code-page writes, the 8086) through one out-of-line function that it tail-calls. The
 //! handlers built on them are leaf functions: no registers to save, no stack frame.
 //!
+//! With `CHAIN` set (the instance inlined into a handler's chained form, see
+//! `exec::then_next_or_slow`) the skeletons do not call the checked function: they return
+//! `Exception::SLOW_PATH`, having changed nothing, so the chained form stays a leaf too.
+//!
 //! The `finish`/`value` closures capture nothing (they get `cpu` and `op`), so the
 //! out-of-line call passes the same two arguments the handler got. The checked functions
 //! end with `Cpu::report_code_writes`: a checked access may write a page that holds code
@@ -11,10 +15,20 @@
 
 use super::alu::{compute as alu, peek, CMP, TEST};
 use super::Op;
-use crate::cpu::exception::Exec;
+use crate::cpu::exception::{Exception, Exec};
 use crate::cpu::flags::{MASK32, MASK8};
 use crate::cpu::state::{Seg, ESP};
 use crate::cpu::Cpu;
+
+/// The fast path is closed: the checked path, or in a chained form `SLOW_PATH`.
+#[inline(always)]
+pub(super) fn slow<const CHAIN: bool>(checked: impl FnOnce() -> Exec) -> Exec {
+    if CHAIN {
+        Err(Exception::SLOW_PATH)
+    } else {
+        checked()
+    }
+}
 
 /// The memory operand's segment and offset. `SIMPLE` is for the commonest form, 32-bit
 /// addressing without an index register (`[base+disp]`, `[disp]`): no index, no scale, no
@@ -63,7 +77,7 @@ pub(super) fn host_store<const SIZE: u32>(cpu: &mut Cpu, h: u32, v: u32) {
 
 /// Reads the `SIZE`-byte memory operand and hands it to `finish`.
 #[inline(always)]
-pub(super) fn load<const SIZE: u32, const SIMPLE: bool, F>(
+pub(super) fn load<const SIZE: u32, const SIMPLE: bool, const CHAIN: bool, F>(
     cpu: &mut Cpu,
     op: &Op,
     finish: F,
@@ -78,7 +92,7 @@ where
             finish(cpu, op, v);
             Ok(())
         }
-        None => load_checked::<SIZE, F>(cpu, op, finish),
+        None => slow::<CHAIN>(|| load_checked::<SIZE, F>(cpu, op, finish)),
     }
 }
 
@@ -95,7 +109,7 @@ where
 
 /// Writes `value(cpu, op)` to the `SIZE`-byte memory operand.
 #[inline(always)]
-pub(super) fn store<const SIZE: u32, const SIMPLE: bool, F>(
+pub(super) fn store<const SIZE: u32, const SIMPLE: bool, const CHAIN: bool, F>(
     cpu: &mut Cpu,
     op: &Op,
     value: F,
@@ -110,7 +124,7 @@ where
             host_store::<SIZE>(cpu, h, v);
             Ok(())
         }
-        None => store_checked::<SIZE, F>(cpu, op, value),
+        None => slow::<CHAIN>(|| store_checked::<SIZE, F>(cpu, op, value)),
     }
 }
 
@@ -126,7 +140,7 @@ where
 
 /// `[mem] OP= source(cpu, op)` for a 1- or 4-byte memory operand; CMP and TEST only read.
 #[inline(always)]
-pub(super) fn alu_modify<const OP: u8, const SIZE: u32, const SIMPLE: bool, F>(
+pub(super) fn alu_modify<const OP: u8, const SIZE: u32, const SIMPLE: bool, const CHAIN: bool, F>(
     cpu: &mut Cpu,
     op: &Op,
     source: F,
@@ -137,7 +151,7 @@ where
     let mask = if SIZE == 1 { MASK8 } else { MASK32 };
     if OP == CMP || OP == TEST {
         // (The closure captures only `source`, which is empty.)
-        return load::<SIZE, SIMPLE, _>(cpu, op, move |cpu, op, a| {
+        return load::<SIZE, SIMPLE, CHAIN, _>(cpu, op, move |cpu, op, a| {
             let b = source(cpu, op);
             alu::<OP>(cpu, if SIZE == 1 { MASK8 } else { MASK32 }, a, b);
         });
@@ -150,7 +164,7 @@ where
             host_store::<SIZE>(cpu, h, r);
             Ok(())
         }
-        None => alu_modify_checked::<OP, SIZE, F>(cpu, op, source),
+        None => slow::<CHAIN>(|| alu_modify_checked::<OP, SIZE, F>(cpu, op, source)),
     }
 }
 
@@ -172,7 +186,7 @@ where
 
 /// Pushes `value(cpu, op)` (`SIZE` 2 or 4 bytes).
 #[inline(always)]
-pub(super) fn push<const SIZE: u32, F>(cpu: &mut Cpu, op: &Op, value: F) -> Exec
+pub(super) fn push<const SIZE: u32, const CHAIN: bool, F>(cpu: &mut Cpu, op: &Op, value: F) -> Exec
 where
     F: Fn(&Cpu, &Op) -> u32,
 {
@@ -181,7 +195,7 @@ where
         // A flat stack is a 32-bit one: ESP moves whole.
         let sp = esp.wrapping_sub(SIZE);
         let Some(h) = cpu.flat_offset::<true>(sp, SIZE) else {
-            return push_checked::<SIZE, F>(cpu, op, value);
+            return slow::<CHAIN>(|| push_checked::<SIZE, F>(cpu, op, value));
         };
         let v = value(cpu, op);
         host_store::<SIZE>(cpu, h, v);
@@ -198,7 +212,7 @@ where
             cpu.gpr[ESP] = (esp & !m) | sp;
             Ok(())
         }
-        None => push_checked::<SIZE, F>(cpu, op, value),
+        None => slow::<CHAIN>(|| push_checked::<SIZE, F>(cpu, op, value)),
     }
 }
 
@@ -219,14 +233,14 @@ where
 /// Pops `SIZE` (2 or 4) bytes and hands them to `finish` after ESP has moved (POP ESP
 /// keeps the popped value).
 #[inline(always)]
-pub(super) fn pop<const SIZE: u32, F>(cpu: &mut Cpu, op: &Op, finish: F) -> Exec
+pub(super) fn pop<const SIZE: u32, const CHAIN: bool, F>(cpu: &mut Cpu, op: &Op, finish: F) -> Exec
 where
     F: Fn(&mut Cpu, &Op, u32),
 {
     let esp = cpu.gpr[ESP];
     if cpu.is_flat(Seg::Ss) {
         let Some(h) = cpu.flat_offset::<false>(esp, SIZE) else {
-            return pop_checked::<SIZE, F>(cpu, op, finish);
+            return slow::<CHAIN>(|| pop_checked::<SIZE, F>(cpu, op, finish));
         };
         let v = host_value::<SIZE>(cpu, h);
         cpu.gpr[ESP] = esp.wrapping_add(SIZE);
@@ -241,7 +255,7 @@ where
             finish(cpu, op, v);
             Ok(())
         }
-        None => pop_checked::<SIZE, F>(cpu, op, finish),
+        None => slow::<CHAIN>(|| pop_checked::<SIZE, F>(cpu, op, finish)),
     }
 }
 

@@ -1,6 +1,39 @@
 //! Instruction handlers, grouped by family, and the table that maps every
 //! `iced_x86::Code` to its handler. The table is built once; decoding stores the handler in
 //! each [`Op`], so execution never looks at the opcode again.
+//!
+//! Inside a block the body instructions run as a chain: each op's [`Chained`] handler runs
+//! the instruction and then calls the next op's by a tail call, so the run loop dispatches
+//! once per block, not once per instruction (see `Cpu::run_block`).
+
+/// The [`Spec`] of a specialised handler `$f`: `$f` itself and its chained form, in which
+/// `$f` is inlined before the tail call to the next body op.
+macro_rules! spec {
+    ($f:expr) => {
+        $crate::cpu::exec::Spec {
+            run: $f,
+            chained: |cpu, op, rest| {
+                let result = $f(cpu, op);
+                $crate::cpu::exec::then_next(cpu, rest, result)
+            },
+        }
+    };
+}
+
+/// `spec!` for a handler whose memory access has a fast path (its last const parameter
+/// is `CHAIN`, see `fast_mem`): the chained form inlines the fast path only and leaves the
+/// rest to the plain handler (`then_next_or_slow`).
+macro_rules! spec_mem {
+    ($f:ident $(:: < $($g:tt),* >)?) => {
+        $crate::cpu::exec::Spec {
+            run: $f::<$($($g,)*)? false>,
+            chained: |cpu, op, rest| {
+                let result = $f::<$($($g,)*)? true>(cpu, op);
+                $crate::cpu::exec::then_next_or_slow(cpu, op, rest, result)
+            },
+        }
+    };
+}
 
 pub mod alu;
 pub mod bcd;
@@ -38,14 +71,74 @@ use super::Cpu;
 /// state only when nothing can fault any more.
 pub type Handler = fn(&mut Cpu, &Op) -> Exec;
 
+/// A body instruction's handler in a block's chain: runs `op`, then the first of `rest`
+/// (the body instructions after `op`) by a tail call. On an `Err` it stops the chain and
+/// leaves in `Cpu::chain_left` how many body instructions were left after the failed one.
+pub type Chained = fn(&mut Cpu, &Op, &[Op]) -> Exec;
+
+/// A specialised handler and its chained form (built by `spec!`).
+#[derive(Clone, Copy)]
+pub struct Spec {
+    pub run: Handler,
+    pub chained: Chained,
+}
+
+/// The end of a chained handler: after `result` of the current op, the next body op or,
+/// at the end of the body, back to the run loop.
+#[inline(always)]
+pub fn then_next(cpu: &mut Cpu, rest: &[Op], result: Exec) -> Exec {
+    if let Err(e) = result {
+        return chain_stopped(cpu, rest, e);
+    }
+    match rest.split_first() {
+        Some((next, rest)) => (next.chained)(cpu, next, rest),
+        None => Ok(()),
+    }
+}
+
+/// `then_next` for a chained form that may decline with `SLOW_PATH` (having changed
+/// nothing): then the plain handler runs the instruction.
+#[inline(always)]
+pub fn then_next_or_slow(cpu: &mut Cpu, op: &Op, rest: &[Op], result: Exec) -> Exec {
+    if result == Err(Exception::SLOW_PATH) {
+        return chain_generic(cpu, op, rest);
+    }
+    then_next(cpu, rest, result)
+}
+
+#[cold]
+#[inline(never)]
+fn chain_stopped(cpu: &mut Cpu, rest: &[Op], e: Exception) -> Exec {
+    cpu.chain_left = rest.len() as u32;
+    Err(e)
+}
+
+impl Spec {
+    /// A handler that only ever runs last in a block (branches end blocks): its chained
+    /// form is never used, so it gets the generic one.
+    pub fn ends_block(run: Handler) -> Spec {
+        Spec {
+            run,
+            chained: chain_generic,
+        }
+    }
+}
+
+/// The chained form of a handler without one of its own: calls `op.handler`. Never
+/// inlined: the chained forms reach it by a tail call, and stay leaf functions.
+#[inline(never)]
+pub fn chain_generic(cpu: &mut Cpu, op: &Op, rest: &[Op]) -> Exec {
+    let result = (op.handler)(cpu, op);
+    then_next(cpu, rest, result)
+}
+
 /// A decoded instruction with everything execution needs.
 #[derive(Clone)]
 pub struct Op {
     pub instr: Instruction,
     pub handler: Handler,
-    /// The handler `report_code_writes_after` runs for a body instruction it wraps (see
-    /// `decode_block`); otherwise the same as `handler`.
-    pub inner: Handler,
+    /// The handler as a body instruction of a block (see [`Chained`]).
+    pub chained: Chained,
     /// EIP of the next instruction (wrapped to 16 bits in 16-bit code).
     pub next_eip: u32,
     /// The memory operand uses 32-bit addressing.
@@ -133,7 +226,7 @@ impl Op {
         let mut op = Op {
             instr,
             handler,
-            inner: handler,
+            chained: chain_generic,
             next_eip,
             addr32,
             r0: reg(0),
@@ -164,7 +257,8 @@ impl Op {
                 .or_else(|| fast_flow::specialize(&op))
                 .or_else(|| string::specialize(&op))
             {
-                op.handler = fast;
+                op.handler = fast.run;
+                op.chained = fast.chained;
                 op.specialised = true;
             }
         }
@@ -204,14 +298,15 @@ pub(crate) fn code_name(code: Code) -> &'static str {
     &NAMES.get_or_init(|| Code::values().map(|c| format!("{c:?}")).collect())[code as usize]
 }
 
-/// Runs `op.inner` and reports code-page writes as `Exception::CODE_WRITTEN`: the run
-/// loop looks for writes to a block's own code only when an instruction reports them, so
-/// the body instructions that may touch memory through a generic handler run through here
-/// (the specialised handlers report from their checked paths themselves; their fast paths
-/// never write pages that hold code).
-pub fn report_code_writes_after(cpu: &mut Cpu, op: &Op) -> Exec {
-    (op.inner)(cpu, op)?;
-    cpu.report_code_writes()
+/// The chained form of a generic handler that may touch memory, as a body instruction:
+/// reports code-page writes as `Exception::CODE_WRITTEN`. The run loop looks for writes to
+/// a block's own code only when an instruction reports them; the specialised handlers
+/// report from their checked paths themselves (their fast paths never write pages that
+/// hold code).
+#[inline(never)]
+pub fn chain_generic_reporting(cpu: &mut Cpu, op: &Op, rest: &[Op]) -> Exec {
+    let result = (op.handler)(cpu, op).and_then(|()| cpu.report_code_writes());
+    then_next(cpu, rest, result)
 }
 
 /// Whether running `i` may write guest memory, or read it (a page walk sets accessed bits),

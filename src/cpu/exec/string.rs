@@ -7,7 +7,7 @@
 
 use iced_x86::{Code, Mnemonic};
 
-use super::fast_mem::{host_store, host_value};
+use super::fast_mem::{host_store, host_value, slow};
 use super::io::check_io_permission;
 use super::{set, Op, Table};
 use crate::cpu::exception::{Exception, Exec};
@@ -323,11 +323,12 @@ fn string_op<const SIZE: u32, const KIND: usize>(cpu: &mut Cpu, op: &Op) -> Exec
 
 /// LODS without a REP prefix: the fast path inline (see `fast_mem.rs`), the rest in
 /// `lods_checked`.
-fn lods_once<const SIZE: u32>(cpu: &mut Cpu, op: &Op) -> Exec {
+#[inline(always)]
+fn lods_once<const SIZE: u32, const C: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
     let amask = if op.addr32 { u32::MAX } else { 0xFFFF };
     let si = cpu.gpr[ESI] & amask;
     let Some(h) = cpu.fast_read_at(op.mem.seg, si, SIZE) else {
-        return lods_checked::<SIZE>(cpu, op);
+        return slow::<C>(|| lods_checked::<SIZE>(cpu, op));
     };
     let v = host_value::<SIZE>(cpu, h);
     set_accumulator::<SIZE>(cpu, v);
@@ -336,11 +337,12 @@ fn lods_once<const SIZE: u32>(cpu: &mut Cpu, op: &Op) -> Exec {
 }
 
 /// STOS without a REP prefix (see `lods_once`).
-fn stos_once<const SIZE: u32>(cpu: &mut Cpu, op: &Op) -> Exec {
+#[inline(always)]
+fn stos_once<const SIZE: u32, const C: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
     let amask = if op.addr32 { u32::MAX } else { 0xFFFF };
     let di = cpu.gpr[EDI] & amask;
     let Some(h) = cpu.fast_write_at(Seg::Es, di, SIZE) else {
-        return stos_checked::<SIZE>(cpu, op);
+        return slow::<C>(|| stos_checked::<SIZE>(cpu, op));
     };
     host_store::<SIZE>(cpu, h, cpu.gpr[EAX]);
     cpu.gpr[EDI] = (cpu.gpr[EDI] & !amask) | (di.wrapping_add(step::<SIZE>(cpu)) & amask);
@@ -397,17 +399,17 @@ fn stos_checked<const SIZE: u32>(cpu: &mut Cpu, op: &Op) -> Exec {
 }
 
 /// Faster handlers for LODS and STOS without a REP prefix (the common DOS loop forms).
-pub fn specialize(op: &Op) -> Option<super::Handler> {
+pub fn specialize(op: &Op) -> Option<super::Spec> {
     if op.has_rep_prefix() || op.has_repne_prefix() {
         return None;
     }
     Some(match op.code() {
-        Code::Lodsb_AL_m8 => lods_once::<1>,
-        Code::Lodsw_AX_m16 => lods_once::<2>,
-        Code::Lodsd_EAX_m32 => lods_once::<4>,
-        Code::Stosb_m8_AL => stos_once::<1>,
-        Code::Stosw_m16_AX => stos_once::<2>,
-        Code::Stosd_m32_EAX => stos_once::<4>,
+        Code::Lodsb_AL_m8 => spec_mem!(lods_once::<1>),
+        Code::Lodsw_AX_m16 => spec_mem!(lods_once::<2>),
+        Code::Lodsd_EAX_m32 => spec_mem!(lods_once::<4>),
+        Code::Stosb_m8_AL => spec_mem!(stos_once::<1>),
+        Code::Stosw_m16_AX => spec_mem!(stos_once::<2>),
+        Code::Stosd_m32_EAX => spec_mem!(stos_once::<4>),
         _ => return None,
     })
 }
