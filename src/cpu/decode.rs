@@ -407,6 +407,11 @@ fn decode_block(cpu: &mut Cpu, phys: u32) -> Result<Block, Exception> {
             op.chained = exec::chain_generic_reporting;
         }
     }
+    // The chain of body instructions stops before the last one (see `exec::Chained`:
+    // the safety of the chain rests on this).
+    if let Some(last) = ops.last_mut() {
+        last.chained = exec::body_end;
+    }
     let last_eip = ops.last().map_or(start_eip, |op| op.ip() as u32);
     Ok(Block {
         keeps_context,

@@ -121,9 +121,9 @@ pub struct Cpu {
     /// machine turns it into IRQ 13; a write to port F0h clears it.
     pub ferr: bool,
     cache: BlockCache,
-    /// After a block's chain of body instructions stopped on an `Err`: how many body
-    /// instructions came after the one that failed (see `exec::Chained`).
-    pub(crate) chain_left: u32,
+    /// After a block's chain of body instructions stopped on an `Err`: the address of the
+    /// op that failed (see `exec::Chained`).
+    pub(crate) chain_stop: usize,
     /// The fetch context the block links were made in (see `run_blocks`).
     fetch_key: FetchKey,
     code_writes: Vec<CodeWrite>,
@@ -174,7 +174,7 @@ impl Cpu {
             fpu: fpu::Fpu::default(),
             ferr: false,
             cache: BlockCache::new(),
-            chain_left: 0,
+            chain_stop: 0,
             fetch_key: FetchKey::default(),
             code_writes: Vec::with_capacity(64),
             tlb: mmu::Tlb::default(),
@@ -428,12 +428,19 @@ impl Cpu {
             self.icount += block.guest_len as u64;
             // The body runs as one chain (see `exec::Chained`), restarted after an
             // instruction that wrote code pages but not this block's.
-            let mut body = &ops[..last_index];
-            while let Some((first, rest)) = body.split_first() {
-                let Err(e) = (first.chained)(self, first, rest) else {
+            let mut start = 0;
+            while start < last_index {
+                // SAFETY: `start` is inside `ops`, the chain's pointers derive from the whole
+                // slice, the block is borrowed (unchanged) while it runs, and its last op's
+                // chained handler is `body_end` (`decode_block`).
+                let result = unsafe {
+                    let first = ops.as_ptr().add(start);
+                    ((*first).chained)(self, first)
+                };
+                let Err(e) = result else {
                     break;
                 };
-                let i = last_index - 1 - self.chain_left as usize;
+                let i = (self.chain_stop - ops.as_ptr() as usize) / std::mem::size_of::<exec::Op>();
                 if e != Exception::CODE_WRITTEN {
                     self.fault_in_body(block, i, e);
                     return true;
@@ -445,7 +452,7 @@ impl Cpu {
                     self.stop_in_body(block, i, ops[i].next_eip);
                     return false;
                 }
-                body = &ops[i + 1..last_index];
+                start = i + 1;
             }
             self.eip = block.last_eip;
             self.next_eip = last.next_eip;

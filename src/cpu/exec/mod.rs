@@ -12,10 +12,13 @@ macro_rules! spec {
     ($f:expr) => {
         $crate::cpu::exec::Spec {
             run: $f,
-            chained: |cpu, op, rest| {
-                let result = $f(cpu, op);
-                $crate::cpu::exec::then_next(cpu, rest, result)
-            },
+            chained: (|cpu, op| {
+                // SAFETY: the contract of `Chained`, passed on.
+                unsafe {
+                    let result = $f(cpu, &*op);
+                    $crate::cpu::exec::then_next(cpu, op, result)
+                }
+            }) as $crate::cpu::exec::ChainedBody,
         }
     };
 }
@@ -27,10 +30,13 @@ macro_rules! spec_mem {
     ($f:ident $(:: < $($g:tt),* >)?) => {
         $crate::cpu::exec::Spec {
             run: $f::<$($($g,)*)? false>,
-            chained: |cpu, op, rest| {
-                let result = $f::<$($($g,)*)? true>(cpu, op);
-                $crate::cpu::exec::then_next_or_slow(cpu, op, rest, result)
-            },
+            chained: (|cpu, op| {
+                // SAFETY: the contract of `Chained`, passed on.
+                unsafe {
+                    let result = $f::<$($($g,)*)? true>(cpu, &*op);
+                    $crate::cpu::exec::then_next_or_slow(cpu, op, result)
+                }
+            }) as $crate::cpu::exec::ChainedBody,
         }
     };
 }
@@ -71,10 +77,19 @@ use super::Cpu;
 /// state only when nothing can fault any more.
 pub type Handler = fn(&mut Cpu, &Op) -> Exec;
 
-/// A body instruction's handler in a block's chain: runs `op`, then the first of `rest`
-/// (the body instructions after `op`) by a tail call. On an `Err` it stops the chain and
-/// leaves in `Cpu::chain_left` how many body instructions were left after the failed one.
-pub type Chained = fn(&mut Cpu, &Op, &[Op]) -> Exec;
+/// A body instruction's handler in a block's chain: runs the op `op` points to, then the
+/// next op in the same block by a tail call. On an `Err` it stops the chain and leaves the
+/// failed op's address in `Cpu::chain_stop`. The last op of every block has `body_end`, so
+/// a chain never runs past its block.
+///
+/// # Safety
+/// `op` points into a block's `ops` (derived from the whole slice, so the next element
+/// may be reached from it), the slice lives and is not changed while the chain runs, and
+/// the slice's last op has `body_end` as its chained handler (`decode_block` sees to it).
+pub type Chained = unsafe fn(&mut Cpu, *const Op) -> Exec;
+
+/// What `spec!` builds before it becomes a `Chained`.
+pub type ChainedBody = fn(&mut Cpu, *const Op) -> Exec;
 
 /// A specialised handler and its chained form (built by `spec!`).
 #[derive(Clone, Copy)]
@@ -83,34 +98,47 @@ pub struct Spec {
     pub chained: Chained,
 }
 
-/// The end of a chained handler: after `result` of the current op, the next body op or,
-/// at the end of the body, back to the run loop.
+/// The end of a chained handler: after `result` of the op at `op`, the next op.
+///
+/// # Safety
+/// As for [`Chained`].
 #[inline(always)]
-pub fn then_next(cpu: &mut Cpu, rest: &[Op], result: Exec) -> Exec {
+pub unsafe fn then_next(cpu: &mut Cpu, op: *const Op, result: Exec) -> Exec {
     if let Err(e) = result {
-        return chain_stopped(cpu, rest, e);
+        return chain_stopped(cpu, op, e);
     }
-    match rest.split_first() {
-        Some((next, rest)) => (next.chained)(cpu, next, rest),
-        None => Ok(()),
-    }
+    // SAFETY: `op` is not its block's last op (that one's chained handler is `body_end`,
+    // which does not get here), so the next element of the same slice exists.
+    let next = unsafe { op.add(1) };
+    unsafe { ((*next).chained)(cpu, next) }
 }
 
 /// `then_next` for a chained form that may decline with `SLOW_PATH` (having changed
 /// nothing): then the plain handler runs the instruction.
+///
+/// # Safety
+/// As for [`Chained`].
 #[inline(always)]
-pub fn then_next_or_slow(cpu: &mut Cpu, op: &Op, rest: &[Op], result: Exec) -> Exec {
+pub unsafe fn then_next_or_slow(cpu: &mut Cpu, op: *const Op, result: Exec) -> Exec {
     if result == Err(Exception::SLOW_PATH) {
-        return chain_generic(cpu, op, rest);
+        return unsafe { chain_generic(cpu, op) };
     }
-    then_next(cpu, rest, result)
+    unsafe { then_next(cpu, op, result) }
 }
 
 #[cold]
 #[inline(never)]
-fn chain_stopped(cpu: &mut Cpu, rest: &[Op], e: Exception) -> Exec {
-    cpu.chain_left = rest.len() as u32;
+fn chain_stopped(cpu: &mut Cpu, op: *const Op, e: Exception) -> Exec {
+    cpu.chain_stop = op as usize;
     Err(e)
+}
+
+/// The chained handler of a block's last op: the body is done.
+///
+/// # Safety
+/// None needed (it reads nothing); `unsafe` only to have the type `Chained`.
+pub unsafe fn body_end(_cpu: &mut Cpu, _op: *const Op) -> Exec {
+    Ok(())
 }
 
 impl Spec {
@@ -126,10 +154,15 @@ impl Spec {
 
 /// The chained form of a handler without one of its own: calls `op.handler`. Never
 /// inlined: the chained forms reach it by a tail call, and stay leaf functions.
+///
+/// # Safety
+/// As for [`Chained`].
 #[inline(never)]
-pub fn chain_generic(cpu: &mut Cpu, op: &Op, rest: &[Op]) -> Exec {
-    let result = (op.handler)(cpu, op);
-    then_next(cpu, rest, result)
+pub unsafe fn chain_generic(cpu: &mut Cpu, op: *const Op) -> Exec {
+    unsafe {
+        let result = ((*op).handler)(cpu, &*op);
+        then_next(cpu, op, result)
+    }
 }
 
 /// A decoded instruction with everything execution needs.
@@ -303,10 +336,15 @@ pub(crate) fn code_name(code: Code) -> &'static str {
 /// a block's own code only when an instruction reports them; the specialised handlers
 /// report from their checked paths themselves (their fast paths never write pages that
 /// hold code).
+///
+/// # Safety
+/// As for [`Chained`].
 #[inline(never)]
-pub fn chain_generic_reporting(cpu: &mut Cpu, op: &Op, rest: &[Op]) -> Exec {
-    let result = (op.handler)(cpu, op).and_then(|()| cpu.report_code_writes());
-    then_next(cpu, rest, result)
+pub unsafe fn chain_generic_reporting(cpu: &mut Cpu, op: *const Op) -> Exec {
+    unsafe {
+        let result = ((*op).handler)(cpu, &*op).and_then(|()| cpu.report_code_writes());
+        then_next(cpu, op, result)
+    }
 }
 
 /// Whether running `i` may write guest memory, or read it (a page walk sets accessed bits),
