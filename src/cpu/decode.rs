@@ -45,9 +45,6 @@ pub struct Block {
     /// Guest instructions in the block: `ops.len()`, plus one when the last op is a fused
     /// compare-and-branch.
     pub guest_len: u32,
-    /// EIP of the last instruction: the run loop sets EIP only before the last one (the
-    /// others cannot leave the block except by a fault, which knows its own EIP).
-    pub last_eip: u32,
     pub ops: Box<[Op]>,
     /// Up to two successors (fall-through and taken branch, or the latest indirect
     /// target), so the common path skips translation and the table.
@@ -403,20 +400,26 @@ fn decode_block(cpu: &mut Cpu, phys: u32) -> Result<Block, Exception> {
     // generic handler reports.
     let body = ops.len().saturating_sub(1);
     for op in &mut ops[..body] {
+        if op.last_form {
+            // (Branches always end blocks; a body op never has a last form.)
+            op.chained = exec::chain_generic;
+            op.last_form = false;
+        }
         if !op.specialised && (cpu.model == CpuModel::I8086 || exec::may_touch_memory(&op.instr)) {
             op.chained = exec::chain_generic_reporting;
         }
     }
-    // The chain of body instructions stops before the last one (see `exec::Chained`:
-    // the safety of the chain rests on this).
+    // The last op runs in its last form, which ends the chain (the safety of the chain
+    // rests on this, see `exec::Chained`); body ops in their body form.
     if let Some(last) = ops.last_mut() {
-        last.chained = exec::body_end;
+        if !last.last_form {
+            last.chained = exec::run_last;
+            last.last_form = true;
+        }
     }
-    let last_eip = ops.last().map_or(start_eip, |op| op.ip() as u32);
     Ok(Block {
         keeps_context,
         guest_len,
-        last_eip,
         links: [NO_LINK; 2],
         second_page,
         phys_start: phys,

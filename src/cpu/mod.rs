@@ -410,9 +410,10 @@ impl Cpu {
     ///
     /// The block's instructions are counted when it starts (the handlers that read the count
     /// all end blocks) and uncounted if it stops early. EIP and the next EIP are set only
-    /// before the last instruction, the one that may transfer control: the others leave the
-    /// block only by a fault (whose EIP is their own) or by a write to the block's own code
-    /// (which changes no context), and none of them reads `next_eip` (a fault sets it).
+    /// by the last instruction's chained form (`exec::enter_last`), the one that may
+    /// transfer control: the others leave the block only by a fault (whose EIP is their
+    /// own) or by a write to the block's own code (which changes no context), and none of
+    /// them reads `next_eip` (a fault sets it).
     ///
     /// A block that jumps back to its own start (a tight loop) runs again at once, with the
     /// loop's invariants kept: same EIP in the same fetch context is the same block, valid
@@ -423,16 +424,15 @@ impl Cpu {
         let Some(last_index) = ops.len().checked_sub(1) else {
             return true;
         };
-        let last = &ops[last_index];
         loop {
             self.icount += block.guest_len as u64;
-            // The body runs as one chain (see `exec::Chained`), restarted after an
+            // The block runs as one chain (see `exec::Chained`), restarted after a body
             // instruction that wrote code pages but not this block's.
             let mut start = 0;
-            while start < last_index {
+            loop {
                 // SAFETY: `start` is inside `ops`, the chain's pointers derive from the whole
                 // slice, the block is borrowed (unchanged) while it runs, and its last op's
-                // chained handler is `body_end` (`decode_block`).
+                // chained handler is a last form (`decode_block`).
                 let result = unsafe {
                     let first = ops.as_ptr().add(start);
                     ((*first).chained)(self, first)
@@ -441,6 +441,15 @@ impl Cpu {
                     break;
                 };
                 let i = (self.chain_stop - ops.as_ptr() as usize) / std::mem::size_of::<exec::Op>();
+                if i == last_index {
+                    // The last op (EIP set): a fault is delivered with everything counted;
+                    // code writes are looked at by the run loop.
+                    if e != Exception::CODE_WRITTEN {
+                        self.raise(e);
+                        return true;
+                    }
+                    break;
+                }
                 if e != Exception::CODE_WRITTEN {
                     self.fault_in_body(block, i, e);
                     return true;
@@ -453,14 +462,6 @@ impl Cpu {
                     return false;
                 }
                 start = i + 1;
-            }
-            self.eip = block.last_eip;
-            self.next_eip = last.next_eip;
-            if let Err(e) = (last.handler)(self, last) {
-                if e != Exception::CODE_WRITTEN {
-                    self.raise(e);
-                    return true;
-                }
             }
             self.eip = self.next_eip;
             if !block.keeps_context {

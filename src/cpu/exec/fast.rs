@@ -6,7 +6,7 @@
 use iced_x86::{Code, Mnemonic, OpKind};
 
 use super::fast_mem::{alu_modify, effective_address, is_simple, load, store};
-use super::{Handler, Op, Spec};
+use super::{Op, Spec};
 use crate::cpu::exception::{Exception, Exec};
 use crate::cpu::flags::{FlagOp, MASK16, MASK32, MASK8};
 use crate::cpu::model::CpuModel;
@@ -143,6 +143,7 @@ fn inc_dec16<const DEC: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
 
 /// Jcc with the condition number `CC` and the target in `imm` (set by `Op::new`): one
 /// handler per condition, so the condition is decided at decode time.
+#[inline(always)]
 fn jcc<const CC: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     if cpu.condition(CC) {
         if cpu.model != CpuModel::I8086 && op.imm > cpu.seg[Seg::Cs as usize].limit {
@@ -439,11 +440,25 @@ fn is_imm(k: OpKind) -> bool {
 /// A faster handler for `op`'s form, if there is one.
 pub fn specialize(op: &Op) -> Option<Spec> {
     if op.is_jcc_short_or_near() {
-        const JCC: [Handler; 16] = [
-            jcc::<0>, jcc::<1>, jcc::<2>, jcc::<3>, jcc::<4>, jcc::<5>, jcc::<6>, jcc::<7>,
-            jcc::<8>, jcc::<9>, jcc::<10>, jcc::<11>, jcc::<12>, jcc::<13>, jcc::<14>, jcc::<15>,
+        let jcc = [
+            spec_last!(jcc::<0>),
+            spec_last!(jcc::<1>),
+            spec_last!(jcc::<2>),
+            spec_last!(jcc::<3>),
+            spec_last!(jcc::<4>),
+            spec_last!(jcc::<5>),
+            spec_last!(jcc::<6>),
+            spec_last!(jcc::<7>),
+            spec_last!(jcc::<8>),
+            spec_last!(jcc::<9>),
+            spec_last!(jcc::<10>),
+            spec_last!(jcc::<11>),
+            spec_last!(jcc::<12>),
+            spec_last!(jcc::<13>),
+            spec_last!(jcc::<14>),
+            spec_last!(jcc::<15>),
         ];
-        return Some(Spec::ends_block(JCC[op.r0 as usize & 15]));
+        return Some(jcc[op.r0 as usize & 15]);
     }
     if let Some(h) = specialize_mem(op)
         .or_else(|| specialize_alu_mem(op))

@@ -54,12 +54,14 @@ fn pop_r16<const C: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
     })
 }
 
+#[inline(always)]
 fn jmp_near(cpu: &mut Cpu, op: &Op) -> Exec {
     check_target(cpu, op.imm)?;
     cpu.next_eip = op.imm;
     Ok(())
 }
 
+#[inline(always)]
 fn call_rel32(cpu: &mut Cpu, op: &Op) -> Exec {
     let m = cpu.sp_mask();
     let esp = cpu.gpr[ESP];
@@ -74,6 +76,7 @@ fn call_rel32(cpu: &mut Cpu, op: &Op) -> Exec {
     Ok(())
 }
 
+#[inline(always)]
 fn call_rel16(cpu: &mut Cpu, op: &Op) -> Exec {
     let m = cpu.sp_mask();
     let esp = cpu.gpr[ESP];
@@ -102,6 +105,7 @@ fn call_checked<const SIZE: u32>(cpu: &mut Cpu, op: &Op) -> Exec {
 }
 
 /// RET and RET imm16 (`imm` holds the byte count, 0 without one).
+#[inline(always)]
 fn ret_near32(cpu: &mut Cpu, op: &Op) -> Exec {
     let m = cpu.sp_mask();
     let esp = cpu.gpr[ESP];
@@ -115,6 +119,7 @@ fn ret_near32(cpu: &mut Cpu, op: &Op) -> Exec {
     Ok(())
 }
 
+#[inline(always)]
 fn ret_near16(cpu: &mut Cpu, op: &Op) -> Exec {
     let m = cpu.sp_mask();
     let esp = cpu.gpr[ESP];
@@ -142,6 +147,7 @@ fn ret_checked<const SIZE: u32>(cpu: &mut Cpu, op: &Op) -> Exec {
 
 /// LOOP with the count in CX (`ECX`: in ECX) and the target in `imm`: decrement the count
 /// (no flags), branch while it is not zero.
+#[inline(always)]
 fn loop_near<const ECX_COUNT: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
     let mask = if ECX_COUNT { u32::MAX } else { 0xFFFF };
     let count = cpu.gpr[ECX].wrapping_sub(1) & mask;
@@ -155,21 +161,20 @@ fn loop_near<const ECX_COUNT: bool>(cpu: &mut Cpu, op: &Op) -> Exec {
 
 /// A faster handler for `op`'s form, if there is one.
 pub fn specialize(op: &Op) -> Option<Spec> {
-    let ends_block = Spec::ends_block;
     Some(match op.code() {
         Code::Push_r32 => spec_mem!(push_r32),
         Code::Pop_r32 => spec_mem!(pop_r32),
         Code::Push_r16 => spec_mem!(push_r16),
         Code::Pop_r16 => spec_mem!(pop_r16),
         Code::Jmp_rel8_16 | Code::Jmp_rel16 | Code::Jmp_rel8_32 | Code::Jmp_rel32_32 => {
-            ends_block(jmp_near)
+            spec_last!(jmp_near)
         }
-        Code::Call_rel32_32 => ends_block(call_rel32),
-        Code::Call_rel16 => ends_block(call_rel16),
-        Code::Retnd | Code::Retnd_imm16 => ends_block(ret_near32),
-        Code::Retnw | Code::Retnw_imm16 => ends_block(ret_near16),
-        Code::Loop_rel8_16_CX | Code::Loop_rel8_32_CX => ends_block(loop_near::<false>),
-        Code::Loop_rel8_16_ECX | Code::Loop_rel8_32_ECX => ends_block(loop_near::<true>),
+        Code::Call_rel32_32 => spec_last!(call_rel32),
+        Code::Call_rel16 => spec_last!(call_rel16),
+        Code::Retnd | Code::Retnd_imm16 => spec_last!(ret_near32),
+        Code::Retnw | Code::Retnw_imm16 => spec_last!(ret_near16),
+        Code::Loop_rel8_16_CX | Code::Loop_rel8_32_CX => spec_last!(loop_near::<false>),
+        Code::Loop_rel8_16_ECX | Code::Loop_rel8_32_ECX => spec_last!(loop_near::<true>),
         _ => return None,
     })
 }

@@ -11,7 +11,7 @@
 use iced_x86::{Mnemonic, OpKind};
 
 use super::alu::{ADD, AND, CMP, OR, SUB, TEST, XOR};
-use super::{fast, Handler, Op};
+use super::{fast, Op, Spec};
 use crate::cpu::exception::{Exception, Exec};
 use crate::cpu::model::CpuModel;
 use crate::cpu::state::Seg;
@@ -34,16 +34,19 @@ fn branch<const CC: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
 
 // The first halves are the specialised handlers themselves (register operands only, so
 // they cannot fault), inlined here.
+#[inline(always)]
 fn alu32_rr_jcc<const OP: u8, const CC: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     fast::alu32_rr::<OP>(cpu, op)?;
     branch::<CC>(cpu, op)
 }
 
+#[inline(always)]
 fn alu32_ri_jcc<const OP: u8, const CC: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     fast::alu32_ri::<OP>(cpu, op)?;
     branch::<CC>(cpu, op)
 }
 
+#[inline(always)]
 fn inc_dec32_jcc<const DEC: bool, const CC: u8>(cpu: &mut Cpu, op: &Op) -> Exec {
     fast::inc_dec32::<DEC>(cpu, op)?;
     branch::<CC>(cpu, op)
@@ -53,22 +56,22 @@ fn inc_dec32_jcc<const DEC: bool, const CC: u8>(cpu: &mut Cpu, op: &Op) -> Exec 
 macro_rules! by_condition {
     ($f:ident, $first:expr) => {
         [
-            $f::<$first, 0>,
-            $f::<$first, 1>,
-            $f::<$first, 2>,
-            $f::<$first, 3>,
-            $f::<$first, 4>,
-            $f::<$first, 5>,
-            $f::<$first, 6>,
-            $f::<$first, 7>,
-            $f::<$first, 8>,
-            $f::<$first, 9>,
-            $f::<$first, 10>,
-            $f::<$first, 11>,
-            $f::<$first, 12>,
-            $f::<$first, 13>,
-            $f::<$first, 14>,
-            $f::<$first, 15>,
+            spec_last!($f::<$first, 0>),
+            spec_last!($f::<$first, 1>),
+            spec_last!($f::<$first, 2>),
+            spec_last!($f::<$first, 3>),
+            spec_last!($f::<$first, 4>),
+            spec_last!($f::<$first, 5>),
+            spec_last!($f::<$first, 6>),
+            spec_last!($f::<$first, 7>),
+            spec_last!($f::<$first, 8>),
+            spec_last!($f::<$first, 9>),
+            spec_last!($f::<$first, 10>),
+            spec_last!($f::<$first, 11>),
+            spec_last!($f::<$first, 12>),
+            spec_last!($f::<$first, 13>),
+            spec_last!($f::<$first, 14>),
+            spec_last!($f::<$first, 15>),
         ]
     };
 }
@@ -91,7 +94,7 @@ pub fn fuse(first: &Op, jcc: &Op) -> Option<Op> {
         return None;
     }
     let cc = jcc.r0 as usize & 15;
-    let handler: Handler = match first.mnemonic() {
+    let spec: Spec = match first.mnemonic() {
         Mnemonic::Inc if first.op_count() == 1 => by_condition!(inc_dec32_jcc, false)[cc],
         Mnemonic::Dec if first.op_count() == 1 => by_condition!(inc_dec32_jcc, true)[cc],
         m if first.op_count() == 2 => {
@@ -141,7 +144,9 @@ pub fn fuse(first: &Op, jcc: &Op) -> Option<Op> {
         _ => return None,
     };
     let mut op = first.clone();
-    op.handler = handler;
+    op.handler = spec.run;
+    op.chained = spec.chained;
+    op.last_form = true;
     op.fused = true;
     op.branch_eip = first.next_eip;
     op.branch_target = jcc.imm;

@@ -19,6 +19,26 @@ macro_rules! spec {
                     $crate::cpu::exec::then_next(cpu, op, result)
                 }
             }) as $crate::cpu::exec::ChainedBody,
+            ends_block: false,
+        }
+    };
+}
+
+/// The [`Spec`] of a handler that always ends its block (a branch): its chained form is
+/// the one for the last op of a block, with `$f` inlined (see `run_last`).
+macro_rules! spec_last {
+    ($f:expr) => {
+        $crate::cpu::exec::Spec {
+            run: $f,
+            chained: (|cpu, op| {
+                // SAFETY: the contract of `Chained`, passed on.
+                unsafe {
+                    let result =
+                        $crate::cpu::exec::enter_last(cpu, &*op).and_then(|()| $f(cpu, &*op));
+                    $crate::cpu::exec::stop_on_err(cpu, op, result)
+                }
+            }) as $crate::cpu::exec::ChainedBody,
+            ends_block: true,
         }
     };
 }
@@ -37,6 +57,7 @@ macro_rules! spec_mem {
                     $crate::cpu::exec::then_next_or_slow(cpu, op, result)
                 }
             }) as $crate::cpu::exec::ChainedBody,
+            ends_block: false,
         }
     };
 }
@@ -79,23 +100,27 @@ pub type Handler = fn(&mut Cpu, &Op) -> Exec;
 
 /// A body instruction's handler in a block's chain: runs the op `op` points to, then the
 /// next op in the same block by a tail call. On an `Err` it stops the chain and leaves the
-/// failed op's address in `Cpu::chain_stop`. The last op of every block has `body_end`, so
-/// a chain never runs past its block.
+/// failed op's address in `Cpu::chain_stop`. The last op of every block has a last form
+/// (`run_last` or one built by `spec_last!`) that runs it and does not go on, so a chain
+/// never runs past its block.
 ///
 /// # Safety
 /// `op` points into a block's `ops` (derived from the whole slice, so the next element
 /// may be reached from it), the slice lives and is not changed while the chain runs, and
-/// the slice's last op has `body_end` as its chained handler (`decode_block` sees to it).
+/// the slice's last op has a last form as its chained handler (`decode_block` sees to it).
 pub type Chained = unsafe fn(&mut Cpu, *const Op) -> Exec;
 
 /// What `spec!` builds before it becomes a `Chained`.
 pub type ChainedBody = fn(&mut Cpu, *const Op) -> Exec;
 
-/// A specialised handler and its chained form (built by `spec!`).
+/// A specialised handler and its chained form (built by `spec!`, `spec_mem!` or
+/// `spec_last!`).
 #[derive(Clone, Copy)]
 pub struct Spec {
     pub run: Handler,
     pub chained: Chained,
+    /// `chained` is the form for a block's last op (see `Op::last_form`).
+    pub ends_block: bool,
 }
 
 /// The end of a chained handler: after `result` of the op at `op`, the next op.
@@ -107,7 +132,7 @@ pub unsafe fn then_next(cpu: &mut Cpu, op: *const Op, result: Exec) -> Exec {
     if let Err(e) = result {
         return chain_stopped(cpu, op, e);
     }
-    // SAFETY: `op` is not its block's last op (that one's chained handler is `body_end`,
+    // SAFETY: `op` is not its block's last op (that one's chained handler is a last form,
     // which does not get here), so the next element of the same slice exists.
     let next = unsafe { op.add(1) };
     unsafe { ((*next).chained)(cpu, next) }
@@ -133,22 +158,35 @@ fn chain_stopped(cpu: &mut Cpu, op: *const Op, e: Exception) -> Exec {
     Err(e)
 }
 
-/// The chained handler of a block's last op: the body is done.
-///
-/// # Safety
-/// None needed (it reads nothing); `unsafe` only to have the type `Chained`.
-pub unsafe fn body_end(_cpu: &mut Cpu, _op: *const Op) -> Exec {
+/// The start of a block's last op in the chain: EIP and the next EIP are set only here
+/// (the body ops leave the block only by a fault, which knows its own EIP, or by a write to
+/// the block's code, and none of them reads `next_eip`). Always `Ok`; a `Result` only to
+/// chain with the handler.
+#[inline(always)]
+pub fn enter_last(cpu: &mut Cpu, op: &Op) -> Exec {
+    cpu.eip = op.ip() as u32;
+    cpu.next_eip = op.next_eip;
     Ok(())
 }
 
-impl Spec {
-    /// A handler that only ever runs last in a block (branches end blocks): its chained
-    /// form is never used, so it gets the generic one.
-    pub fn ends_block(run: Handler) -> Spec {
-        Spec {
-            run,
-            chained: chain_generic,
-        }
+/// The end of a last op's chained form: stops the chain, recording where on an `Err`.
+#[inline(always)]
+pub fn stop_on_err(cpu: &mut Cpu, op: *const Op, result: Exec) -> Exec {
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) => chain_stopped(cpu, op, e),
+    }
+}
+
+/// The chained form of a block's last op without one of its own: runs `op.handler`, and
+/// the chain ends.
+///
+/// # Safety
+/// As for [`Chained`].
+pub unsafe fn run_last(cpu: &mut Cpu, op: *const Op) -> Exec {
+    unsafe {
+        let result = enter_last(cpu, &*op).and_then(|()| ((*op).handler)(cpu, &*op));
+        stop_on_err(cpu, op, result)
     }
 }
 
@@ -170,8 +208,11 @@ pub unsafe fn chain_generic(cpu: &mut Cpu, op: *const Op) -> Exec {
 pub struct Op {
     pub instr: Instruction,
     pub handler: Handler,
-    /// The handler as a body instruction of a block (see [`Chained`]).
+    /// The handler in a block's chain (see [`Chained`]): the body form, or with
+    /// `last_form` the form for the block's last op.
     pub chained: Chained,
+    /// `chained` is a last form (the op is a branch, which always ends its block).
+    pub last_form: bool,
     /// EIP of the next instruction (wrapped to 16 bits in 16-bit code).
     pub next_eip: u32,
     /// The memory operand uses 32-bit addressing.
@@ -260,6 +301,7 @@ impl Op {
             instr,
             handler,
             chained: chain_generic,
+            last_form: false,
             next_eip,
             addr32,
             r0: reg(0),
@@ -292,6 +334,7 @@ impl Op {
             {
                 op.handler = fast.run;
                 op.chained = fast.chained;
+                op.last_form = fast.ends_block;
                 op.specialised = true;
             }
         }
