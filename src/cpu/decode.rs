@@ -45,7 +45,7 @@ pub struct Block {
     /// Guest instructions in the block: `ops.len()`, plus one when the last op is a fused
     /// compare-and-branch.
     pub guest_len: u32,
-    pub ops: Box<[Op]>,
+    pub ops: exec::Chain,
     /// Up to two successors (fall-through and taken branch, or the latest indirect
     /// target), so the common path skips translation and the table.
     links: [Link; 2],
@@ -398,25 +398,10 @@ fn decode_block(cpu: &mut Cpu, phys: u32) -> Result<Block, Exception> {
     // writes (the run loop checks for writes to the block only when told). The 8086's
     // own handlers do not always match what iced-x86 decodes (aliases), so there every
     // generic handler reports.
-    let body = ops.len().saturating_sub(1);
-    for op in &mut ops[..body] {
-        if op.last_form {
-            // (Branches always end blocks; a body op never has a last form.)
-            op.chained = exec::chain_generic;
-            op.last_form = false;
-        }
-        if !op.specialised && (cpu.model == CpuModel::I8086 || exec::may_touch_memory(&op.instr)) {
-            op.chained = exec::chain_generic_reporting;
-        }
-    }
-    // The last op runs in its last form, which ends the chain (the safety of the chain
-    // rests on this, see `exec::Chained`); body ops in their body form.
-    if let Some(last) = ops.last_mut() {
-        if !last.last_form {
-            last.chained = exec::run_last;
-            last.last_form = true;
-        }
-    }
+    let model = cpu.model;
+    let ops = exec::Chain::new(ops, |op| {
+        !op.specialised && (model == CpuModel::I8086 || exec::may_touch_memory(&op.instr))
+    });
     Ok(Block {
         keeps_context,
         guest_len,
@@ -427,7 +412,7 @@ fn decode_block(cpu: &mut Cpu, phys: u32) -> Result<Block, Exception> {
         eip: start_eip,
         code32,
         valid: true,
-        ops: ops.into_boxed_slice(),
+        ops,
     })
 }
 

@@ -420,7 +420,7 @@ impl Cpu {
     /// while no code was written and the budget (`end`) lasts.
     #[inline(always)]
     fn run_block(&mut self, block: &Block, end: u64) -> bool {
-        let ops = &block.ops[..];
+        let ops = block.ops.ops();
         let Some(last_index) = ops.len().checked_sub(1) else {
             return true;
         };
@@ -429,18 +429,7 @@ impl Cpu {
             // The block runs as one chain (see `exec::Chained`), restarted after a body
             // instruction that wrote code pages but not this block's.
             let mut start = 0;
-            loop {
-                // SAFETY: `start` is inside `ops`, the chain's pointers derive from the whole
-                // slice, the block is borrowed (unchanged) while it runs, and its last op's
-                // chained handler is a last form (`decode_block`).
-                let result = unsafe {
-                    let first = ops.as_ptr().add(start);
-                    ((*first).chained)(self, first)
-                };
-                let Err(e) = result else {
-                    break;
-                };
-                let i = (self.chain_stop - ops.as_ptr() as usize) / std::mem::size_of::<exec::Op>();
+            while let Err((i, e)) = ops.run(self, start) {
                 if i == last_index {
                     // The last op (EIP set): a fault is delivered with everything counted;
                     // code writes are looked at by the run loop.
@@ -458,7 +447,7 @@ impl Cpu {
                 // can report so; see `exec::chain_generic_reporting`).
                 if self.code_write_hits(block.phys_start, block.phys_end) {
                     // The rest of the block must be decoded again.
-                    self.stop_in_body(block, i, ops[i].next_eip);
+                    self.stop_in_body(block, i, block.ops[i].next_eip);
                     return false;
                 }
                 start = i + 1;

@@ -2,9 +2,9 @@
 //! `iced_x86::Code` to its handler. The table is built once; decoding stores the handler in
 //! each [`Op`], so execution never looks at the opcode again.
 //!
-//! Inside a block the body instructions run as a chain: each op's [`Chained`] handler runs
-//! the instruction and then calls the next op's by a tail call, so the run loop dispatches
-//! once per block, not once per instruction (see `Cpu::run_block`).
+//! A block's ops run as a [`Chain`]: each op's chained handler runs the instruction and
+//! then the next op's by a tail call, so the run loop dispatches once per block, not once
+//! per instruction.
 
 /// The [`Spec`] of a specialised handler `$f`: `$f` itself and its chained form, in which
 /// `$f` is inlined before the tail call to the next body op.
@@ -65,6 +65,7 @@ macro_rules! spec_mem {
 pub mod alu;
 pub mod bcd;
 pub mod bit;
+mod chain;
 pub mod control;
 pub mod fast;
 pub mod fast_flow;
@@ -89,6 +90,11 @@ use std::sync::OnceLock;
 
 use iced_x86::{Code, CpuidFeature, Instruction, OpKind};
 
+pub use chain::{
+    chain_generic, enter_last, stop_on_err, then_next, then_next_or_slow, Chain, Chained,
+    ChainedBody,
+};
+
 use super::exception::{Exception, Exec};
 use super::model::CpuModel;
 use super::state::Seg;
@@ -98,109 +104,14 @@ use super::Cpu;
 /// state only when nothing can fault any more.
 pub type Handler = fn(&mut Cpu, &Op) -> Exec;
 
-/// A body instruction's handler in a block's chain: runs the op `op` points to, then the
-/// next op in the same block by a tail call. On an `Err` it stops the chain and leaves the
-/// failed op's address in `Cpu::chain_stop`. The last op of every block has a last form
-/// (`run_last` or one built by `spec_last!`) that runs it and does not go on, so a chain
-/// never runs past its block.
-///
-/// # Safety
-/// `op` points into a block's `ops` (derived from the whole slice, so the next element
-/// may be reached from it), the slice lives and is not changed while the chain runs, and
-/// the slice's last op has a last form as its chained handler (`decode_block` sees to it).
-pub type Chained = unsafe fn(&mut Cpu, *const Op) -> Exec;
-
-/// What `spec!` builds before it becomes a `Chained`.
-pub type ChainedBody = fn(&mut Cpu, *const Op) -> Exec;
-
 /// A specialised handler and its chained form (built by `spec!`, `spec_mem!` or
 /// `spec_last!`).
 #[derive(Clone, Copy)]
 pub struct Spec {
-    pub run: Handler,
-    pub chained: Chained,
+    run: Handler,
+    chained: Chained,
     /// `chained` is the form for a block's last op (see `Op::last_form`).
-    pub ends_block: bool,
-}
-
-/// The end of a chained handler: after `result` of the op at `op`, the next op.
-///
-/// # Safety
-/// As for [`Chained`].
-#[inline(always)]
-pub unsafe fn then_next(cpu: &mut Cpu, op: *const Op, result: Exec) -> Exec {
-    if let Err(e) = result {
-        return chain_stopped(cpu, op, e);
-    }
-    // SAFETY: `op` is not its block's last op (that one's chained handler is a last form,
-    // which does not get here), so the next element of the same slice exists.
-    let next = unsafe { op.add(1) };
-    unsafe { ((*next).chained)(cpu, next) }
-}
-
-/// `then_next` for a chained form that may decline with `SLOW_PATH` (having changed
-/// nothing): then the plain handler runs the instruction.
-///
-/// # Safety
-/// As for [`Chained`].
-#[inline(always)]
-pub unsafe fn then_next_or_slow(cpu: &mut Cpu, op: *const Op, result: Exec) -> Exec {
-    if result == Err(Exception::SLOW_PATH) {
-        return unsafe { chain_generic(cpu, op) };
-    }
-    unsafe { then_next(cpu, op, result) }
-}
-
-#[cold]
-#[inline(never)]
-fn chain_stopped(cpu: &mut Cpu, op: *const Op, e: Exception) -> Exec {
-    cpu.chain_stop = op as usize;
-    Err(e)
-}
-
-/// The start of a block's last op in the chain: EIP and the next EIP are set only here
-/// (the body ops leave the block only by a fault, which knows its own EIP, or by a write to
-/// the block's code, and none of them reads `next_eip`). Always `Ok`; a `Result` only to
-/// chain with the handler.
-#[inline(always)]
-pub fn enter_last(cpu: &mut Cpu, op: &Op) -> Exec {
-    cpu.eip = op.ip() as u32;
-    cpu.next_eip = op.next_eip;
-    Ok(())
-}
-
-/// The end of a last op's chained form: stops the chain, recording where on an `Err`.
-#[inline(always)]
-pub fn stop_on_err(cpu: &mut Cpu, op: *const Op, result: Exec) -> Exec {
-    match result {
-        Ok(()) => Ok(()),
-        Err(e) => chain_stopped(cpu, op, e),
-    }
-}
-
-/// The chained form of a block's last op without one of its own: runs `op.handler`, and
-/// the chain ends.
-///
-/// # Safety
-/// As for [`Chained`].
-pub unsafe fn run_last(cpu: &mut Cpu, op: *const Op) -> Exec {
-    unsafe {
-        let result = enter_last(cpu, &*op).and_then(|()| ((*op).handler)(cpu, &*op));
-        stop_on_err(cpu, op, result)
-    }
-}
-
-/// The chained form of a handler without one of its own: calls `op.handler`. Never
-/// inlined: the chained forms reach it by a tail call, and stay leaf functions.
-///
-/// # Safety
-/// As for [`Chained`].
-#[inline(never)]
-pub unsafe fn chain_generic(cpu: &mut Cpu, op: *const Op) -> Exec {
-    unsafe {
-        let result = ((*op).handler)(cpu, &*op);
-        then_next(cpu, op, result)
-    }
+    ends_block: bool,
 }
 
 /// A decoded instruction with everything execution needs.
@@ -209,10 +120,11 @@ pub struct Op {
     pub instr: Instruction,
     pub handler: Handler,
     /// The handler in a block's chain (see [`Chained`]): the body form, or with
-    /// `last_form` the form for the block's last op.
-    pub chained: Chained,
-    /// `chained` is a last form (the op is a branch, which always ends its block).
-    pub last_form: bool,
+    /// `last_form` the form for the block's last op. Private: a [`Chain`] relies on the
+    /// two agreeing.
+    chained: Chained,
+    /// `chained` is a last form: it runs the op and ends the chain.
+    last_form: bool,
     /// EIP of the next instruction (wrapped to 16 bits in 16-bit code).
     pub next_eip: u32,
     /// The memory operand uses 32-bit addressing.
@@ -372,22 +284,6 @@ pub fn set_all(t: &mut Table, codes: &[Code], h: Handler) {
 pub(crate) fn code_name(code: Code) -> &'static str {
     static NAMES: OnceLock<Vec<String>> = OnceLock::new();
     &NAMES.get_or_init(|| Code::values().map(|c| format!("{c:?}")).collect())[code as usize]
-}
-
-/// The chained form of a generic handler that may touch memory, as a body instruction:
-/// reports code-page writes as `Exception::CODE_WRITTEN`. The run loop looks for writes to
-/// a block's own code only when an instruction reports them; the specialised handlers
-/// report from their checked paths themselves (their fast paths never write pages that
-/// hold code).
-///
-/// # Safety
-/// As for [`Chained`].
-#[inline(never)]
-pub unsafe fn chain_generic_reporting(cpu: &mut Cpu, op: *const Op) -> Exec {
-    unsafe {
-        let result = ((*op).handler)(cpu, &*op).and_then(|()| cpu.report_code_writes());
-        then_next(cpu, op, result)
-    }
 }
 
 /// Whether running `i` may write guest memory, or read it (a page walk sets accessed bits),

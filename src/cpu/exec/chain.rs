@@ -1,0 +1,203 @@
+//! A block's ops as one chain of tail calls. Each [`Op`] carries a chained handler: its
+//! body form runs the instruction and then the next op's chained handler (a tail call, so
+//! the run loop dispatches once per block), its last form runs the instruction as the
+//! block's last (setting EIP and the next EIP first) and ends the chain. Specialised
+//! handlers have their own forms with the handler inlined (`spec!`, `spec_mem!`,
+//! `spec_last!`); the rest run through `chain_generic` and `run_last`.
+//!
+//! The step from one op to the next is a pointer increment inside the block's op slice: the
+//! one place with `unsafe`. A [`Chain`] is built only by [`Chain::new`], which gives its last
+//! op a last form and every other op a body form, and is never changed afterwards, so a
+//! body form always has a next op to step to.
+
+use std::ops::Deref;
+
+use super::Op;
+use crate::cpu::exception::{Exception, Exec};
+use crate::cpu::Cpu;
+
+/// A body instruction's handler in a block's chain: runs the op `op` points to, then the
+/// next op in the same block by a tail call. On an `Err` it stops the chain and leaves the
+/// failed op's address in `Cpu::chain_stop`. The last op of every block has a last form
+/// (`run_last` or one built by `spec_last!`) that runs it and does not go on, so a chain
+/// never runs past its block.
+///
+/// # Safety
+/// `op` points into a block's `ops` (derived from the whole slice, so the next element
+/// may be reached from it), the slice lives and is not changed while the chain runs, and
+/// the slice's last op has a last form as its chained handler (what [`Chain`] guarantees).
+pub type Chained = unsafe fn(&mut Cpu, *const Op) -> Exec;
+
+/// What `spec!` builds before it becomes a `Chained`.
+pub type ChainedBody = fn(&mut Cpu, *const Op) -> Exec;
+
+/// The end of a chained handler: after `result` of the op at `op`, the next op.
+///
+/// # Safety
+/// As for [`Chained`].
+#[inline(always)]
+pub unsafe fn then_next(cpu: &mut Cpu, op: *const Op, result: Exec) -> Exec {
+    if let Err(e) = result {
+        return chain_stopped(cpu, op, e);
+    }
+    // SAFETY: `op` is not its block's last op (that one's chained handler is a last form,
+    // which does not get here), so the next element of the same slice exists.
+    let next = unsafe { op.add(1) };
+    unsafe { ((*next).chained)(cpu, next) }
+}
+
+/// `then_next` for a chained form that may decline with `SLOW_PATH` (having changed
+/// nothing): then the plain handler runs the instruction.
+///
+/// # Safety
+/// As for [`Chained`].
+#[inline(always)]
+pub unsafe fn then_next_or_slow(cpu: &mut Cpu, op: *const Op, result: Exec) -> Exec {
+    if result == Err(Exception::SLOW_PATH) {
+        return unsafe { chain_generic(cpu, op) };
+    }
+    unsafe { then_next(cpu, op, result) }
+}
+
+#[cold]
+#[inline(never)]
+pub(super) fn chain_stopped(cpu: &mut Cpu, op: *const Op, e: Exception) -> Exec {
+    cpu.chain_stop = op as usize;
+    Err(e)
+}
+
+/// The start of a block's last op in the chain: EIP and the next EIP are set only here
+/// (the body ops leave the block only by a fault, which knows its own EIP, or by a write to
+/// the block's code, and none of them reads `next_eip`). Always `Ok`; a `Result` only to
+/// chain with the handler.
+#[inline(always)]
+pub fn enter_last(cpu: &mut Cpu, op: &Op) -> Exec {
+    cpu.eip = op.ip() as u32;
+    cpu.next_eip = op.next_eip;
+    Ok(())
+}
+
+/// The end of a last op's chained form: stops the chain, recording where on an `Err`.
+#[inline(always)]
+pub fn stop_on_err(cpu: &mut Cpu, op: *const Op, result: Exec) -> Exec {
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) => chain_stopped(cpu, op, e),
+    }
+}
+
+/// The chained form of a block's last op without one of its own: runs `op.handler`, and
+/// the chain ends.
+///
+/// # Safety
+/// As for [`Chained`].
+pub(super) unsafe fn run_last(cpu: &mut Cpu, op: *const Op) -> Exec {
+    unsafe {
+        let result = enter_last(cpu, &*op).and_then(|()| ((*op).handler)(cpu, &*op));
+        stop_on_err(cpu, op, result)
+    }
+}
+
+/// The chained form of a handler without one of its own: calls `op.handler`. Never
+/// inlined: the chained forms reach it by a tail call, and stay leaf functions.
+///
+/// # Safety
+/// As for [`Chained`].
+#[inline(never)]
+pub unsafe fn chain_generic(cpu: &mut Cpu, op: *const Op) -> Exec {
+    unsafe {
+        let result = ((*op).handler)(cpu, &*op);
+        then_next(cpu, op, result)
+    }
+}
+
+/// The chained form of a generic handler that may touch memory, as a body instruction:
+/// reports code-page writes as `Exception::CODE_WRITTEN`. The run loop looks for writes to
+/// a block's own code only when an instruction reports them; the specialised handlers
+/// report from their checked paths themselves (their fast paths never write pages that
+/// hold code).
+///
+/// # Safety
+/// As for [`Chained`].
+#[inline(never)]
+pub(super) unsafe fn chain_generic_reporting(cpu: &mut Cpu, op: *const Op) -> Exec {
+    unsafe {
+        let result = ((*op).handler)(cpu, &*op).and_then(|()| cpu.report_code_writes());
+        then_next(cpu, op, result)
+    }
+}
+
+/// A block's ops, ready to run as one chain (see the module documentation).
+pub struct Chain(Box<[Op]>);
+
+impl Chain {
+    /// Makes `ops` a chain: the last op in its last form, the others in their body forms
+    /// (the generic one for a branch that is not last, which cannot happen in a decoded
+    /// block; the reporting one for those `reports_code_writes` picks).
+    pub fn new(mut ops: Vec<Op>, reports_code_writes: impl Fn(&Op) -> bool) -> Chain {
+        let body = ops.len().saturating_sub(1);
+        for op in &mut ops[..body] {
+            if reports_code_writes(op) {
+                op.chained = chain_generic_reporting;
+            } else if op.last_form {
+                op.chained = chain_generic;
+            }
+            op.last_form = false;
+        }
+        if let Some(last) = ops.last_mut() {
+            if !last.last_form {
+                last.chained = run_last;
+                last.last_form = true;
+            }
+        }
+        Chain(ops.into_boxed_slice())
+    }
+
+    /// The chain's ops, to run (see [`Ops::run`]).
+    #[inline(always)]
+    pub fn ops(&self) -> Ops<'_> {
+        Ops(&self.0)
+    }
+}
+
+/// A [`Chain`]'s ops as a plain slice (copied into registers once per block, not looked up
+/// through the chain's box on every run).
+#[derive(Clone, Copy)]
+pub struct Ops<'a>(&'a [Op]);
+
+impl Ops<'_> {
+    #[inline(always)]
+    pub fn len(self) -> usize {
+        self.0.len()
+    }
+
+    /// Runs the ops from `start` to the end, or to the first that fails: its index and
+    /// error. (`Exception::CODE_WRITTEN` is such a stop too, after a body op that completed
+    /// and reported code writes.)
+    #[inline(always)]
+    pub fn run(self, cpu: &mut Cpu, start: usize) -> Result<(), (usize, Exception)> {
+        let Some(first) = self.0.get(start) else {
+            return Ok(());
+        };
+        // SAFETY: the pointer comes from the whole slice of a `Chain`, which is borrowed
+        // (unchanged) while the chain runs, and whose last op has a last form.
+        match unsafe { (first.chained)(cpu, self.0.as_ptr().add(start)) } {
+            Ok(()) => Ok(()),
+            Err(e) => Err((self.stopped_at(cpu), e)),
+        }
+    }
+
+    /// The index of the op whose failure stopped the chain.
+    #[cold]
+    fn stopped_at(self, cpu: &Cpu) -> usize {
+        (cpu.chain_stop - self.0.as_ptr() as usize) / std::mem::size_of::<Op>()
+    }
+}
+
+impl Deref for Chain {
+    type Target = [Op];
+
+    fn deref(&self) -> &[Op] {
+        &self.0
+    }
+}
