@@ -14,6 +14,8 @@ pub mod protected;
 pub mod state;
 pub mod task;
 #[cfg(test)]
+mod tests_chain;
+#[cfg(test)]
 mod tests_fast;
 #[cfg(test)]
 mod tests_protected;

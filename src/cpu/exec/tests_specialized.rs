@@ -1,11 +1,13 @@
 //! Every specialised handler against the generic handler of the same instruction: both run
 //! from the same random state (registers, flags including a pending lazy record, memory)
 //! and must leave identical registers, materialised EFLAGS, next EIP, result and memory.
+//! The chained forms too: each specialised op runs in a chain as a body op (followed by a
+//! NOP) and as a block's last op.
 
 use iced_x86::code_asm::*;
 use iced_x86::{Decoder, DecoderOptions};
 
-use super::{table, Op};
+use super::{table, Chain, Op};
 use crate::cpu::flags::{FlagOp, MASK32};
 use crate::cpu::state::{Seg, ATTR_DB, ESP, STATUS_FLAGS};
 use crate::cpu::{Cpu, CpuModel};
@@ -97,6 +99,17 @@ fn state(rng: &mut Rng, bitness: u32) -> Cpu {
 fn run(cpu: &mut Cpu, op: &Op) -> String {
     cpu.next_eip = op.next_eip;
     let r = (op.handler)(cpu, op);
+    outcome(cpu, r)
+}
+
+/// Runs `chain` from its first op; the result as `run` reports it.
+fn run_chain(cpu: &mut Cpu, chain: &Chain) -> String {
+    cpu.next_eip = chain[0].next_eip;
+    let r = chain.ops().run(cpu, 0).map_err(|(_, e)| e);
+    outcome(cpu, r)
+}
+
+fn outcome(cpu: &mut Cpu, r: crate::cpu::Exec) -> String {
     let mut mem = 0u64;
     for k in 0..0x400u32 {
         mem = mem.rotate_left(5) ^ cpu.mem.read_u8(DATA + k) as u64;
@@ -110,6 +123,24 @@ fn run(cpu: &mut Cpu, op: &Op) -> String {
     )
 }
 
+/// The chains `op` runs in: as a body op before a NOP (which leaves the next EIP as `op`
+/// would), unless it is a branch, and alone as a block's last op.
+fn chains(op: &Op, bitness: u32) -> Vec<Chain> {
+    let mut out = vec![Chain::new(vec![op.clone()], |_| false)];
+    if !op.last_form {
+        let nop = instrs(bitness, |a| a.nop().unwrap())[0];
+        let mut nop = Op::new(
+            nop,
+            table()[nop.code() as usize],
+            op.next_eip,
+            bitness == 32,
+        );
+        nop.next_eip = op.next_eip;
+        out.push(Chain::new(vec![op.clone(), nop], |_| false));
+    }
+    out
+}
+
 fn check(bitness: u32, build: impl FnOnce(&mut CodeAssembler)) {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     for instr in instrs(bitness, build) {
@@ -121,11 +152,16 @@ fn check(bitness: u32, build: impl FnOnce(&mut CodeAssembler)) {
         );
         let mut slow = fast.clone();
         slow.handler = generic;
+        let chains = chains(&fast, bitness);
         for case in 0..300 {
             let seed = rng.next() as u64 | 1;
             let a = run(&mut state(&mut Rng(seed), bitness), &fast);
             let b = run(&mut state(&mut Rng(seed), bitness), &slow);
             assert_eq!(a, b, "{instr}, case {case}: specialised vs generic");
+            for (n, chain) in chains.iter().enumerate() {
+                let c = run_chain(&mut state(&mut Rng(seed), bitness), chain);
+                assert_eq!(c, b, "{instr}, case {case}: chained form {n} vs generic");
+            }
         }
     }
 }
@@ -331,6 +367,7 @@ fn fused_compare_and_branch() {
                 Op::new(i, table()[i.code() as usize], i.next_ip() as u32, true)
             });
             let fused = super::fused::fuse(&alu, &jcc).expect("pair not fused");
+            let chain = Chain::new(vec![fused.clone()], |_| false);
             fused_count += 1;
             for case in 0..16 {
                 let seed = rng.next() as u64 | 1;
@@ -339,6 +376,21 @@ fn fused_compare_and_branch() {
                 let mut one = state(&mut Rng(seed), 32);
                 one.seg[crate::cpu::Seg::Cs as usize].limit = limit;
                 let a = run(&mut one, &fused);
+                // The fused op as a block's last, in its chained form: the same.
+                let mut three = state(&mut Rng(seed), 32);
+                three.seg[crate::cpu::Seg::Cs as usize].limit = limit;
+                let c = run_chain(&mut three, &chain);
+                assert_eq!(c, a, "case {case}: chained fused op vs fused op");
+                // EIP: the compare's while it runs, the branch's if the branch faults.
+                let at = if c.starts_with("Err") {
+                    jcc.ip()
+                } else {
+                    fused.ip()
+                };
+                assert_eq!(
+                    three.eip, at as u32,
+                    "case {case}: EIP of the chained fused op"
+                );
                 let mut two = state(&mut Rng(seed), 32);
                 two.seg[crate::cpu::Seg::Cs as usize].limit = limit;
                 let mut slow = alu.clone();

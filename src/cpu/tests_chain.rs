@@ -1,0 +1,85 @@
+//! Tests of a block running as one chain of handlers (`exec::Chain`): where a fault in the
+//! body or in the last instruction leaves EIP, the count and the state.
+
+use iced_x86::code_asm::*;
+
+use super::state::ESP;
+use super::testutil::{assemble, load, run_to_halt, with_handler, CODE_ADDR, STACK_TOP};
+use super::CpuModel;
+
+/// #DE in the middle of a block: the instructions before it ran and are counted, the
+/// faulting one and the rest did not run, and the IP pushed is the DIV's.
+#[test]
+fn a_fault_in_the_body_stops_the_block_at_the_faulting_instruction() {
+    let cpu = with_handler(CpuModel::P6, 16, 0, |a| {
+        a.inc(ax).unwrap(); //  +0
+        a.xor(dx, dx).unwrap(); // +1
+        a.div(cx).unwrap(); //  +3: CX = 0
+        a.inc(bx).unwrap();
+        a.inc(bx).unwrap();
+    });
+    assert_eq!((cpu.gpr[0] & 0xFFFF, cpu.gpr[3] & 0xFFFF), (1, 0));
+    let stack = cpu.gpr[ESP];
+    assert_eq!(stack, STACK_TOP - 6, "FLAGS, CS and IP pushed");
+    assert_eq!(
+        cpu.mem.read_u16(stack),
+        (CODE_ADDR + 3) as u16,
+        "IP of the DIV"
+    );
+    // INC, XOR, the DIV (a faulting instruction counts, here as everywhere in the run
+    // loop) and the handler's HLT.
+    assert_eq!(cpu.icount, 4);
+}
+
+/// A block whose last instruction faults (the block ends there because the next
+/// instruction starts a new page): same outcome as in the body.
+#[test]
+fn a_fault_in_the_last_instruction_of_a_block() {
+    // INC AX at 0x1FFB, XOR DX,DX at 0x1FFC, DIV CX at 0x1FFE: the block ends at 0x2000.
+    let body = assemble(16, |a| {
+        a.inc(ax).unwrap();
+        a.xor(dx, dx).unwrap();
+        a.div(cx).unwrap();
+    });
+    let start = 0x2000 - (body.len() as u32 - 1);
+    let mut cpu = load(CpuModel::P6, 16, &[]);
+    cpu.mem.load(start, &body[..body.len() - 1]);
+    // 0x2000: INC BX, HLT (not reached); the #DE handler at 0x3000: HLT.
+    cpu.mem.load(0x2000, &[0x43, 0xF4]);
+    cpu.mem.write_u16(0, 0x3000);
+    cpu.mem.write_u16(2, 0);
+    cpu.mem.write_u8(0x3000, 0xF4);
+    cpu.eip = start;
+    cpu.flush_decode_cache();
+    run_to_halt(&mut cpu);
+    assert_eq!(cpu.eip, 0x3001, "halted in the handler");
+    assert_eq!((cpu.gpr[0] & 0xFFFF, cpu.gpr[3] & 0xFFFF), (1, 0));
+    assert_eq!(cpu.mem.read_u16(cpu.gpr[ESP]), 0x1FFE, "IP of the DIV");
+    // As in the body: INC, XOR, DIV, HLT.
+    assert_eq!(cpu.icount, 4);
+}
+
+/// A compare-and-branch fused into a block's last op whose branch target lies beyond the
+/// CS limit: #GP at the branch, with the compare done and counted.
+#[test]
+fn a_fused_branch_out_of_the_segment_faults_at_the_branch() {
+    let code = assemble(16, |a| {
+        a.mov(ax, 1).unwrap();
+        a.cmp(eax, 1).unwrap();
+        a.db(&[0x0F, 0x84, 0x00, 0x10]).unwrap(); // JE +0x1000: past the limit below
+    });
+    let mut cpu = load(CpuModel::P6, 16, &code);
+    // #GP handler at 0x0800: HLT. CS limit just past the code.
+    cpu.mem.write_u16(13 * 4, 0x0800);
+    cpu.mem.write_u16(13 * 4 + 2, 0);
+    cpu.mem.write_u8(0x0800, 0xF4);
+    cpu.seg[super::state::Seg::Cs as usize].limit = CODE_ADDR + 0x100;
+    cpu.flush_decode_cache();
+    run_to_halt(&mut cpu);
+    assert_eq!(cpu.eip, 0x0801, "halted in the #GP handler");
+    let je = CODE_ADDR + code.windows(2).position(|w| w == [0x0F, 0x84]).unwrap() as u32;
+    assert_eq!(cpu.mem.read_u16(cpu.gpr[ESP]), je as u16, "IP of the JE");
+    assert_eq!(cpu.gpr[0] & 0xFFFF, 1);
+    // MOV, CMP, JE (faulted, counted), the handler's HLT.
+    assert_eq!(cpu.icount, 4);
+}
