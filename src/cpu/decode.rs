@@ -399,7 +399,7 @@ fn decode_block(cpu: &mut Cpu, phys: u32) -> Result<Block, Exception> {
     // own handlers do not always match what iced-x86 decodes (aliases), so there every
     // generic handler reports.
     let model = cpu.model;
-    let ops = exec::Chain::new(ops, |op| {
+    let ops = exec::Chain::new(ops, start_eip, guest_len, keeps_context, |op| {
         !op.specialised && (model == CpuModel::I8086 || exec::may_touch_memory(&op.instr))
     });
     Ok(Block {

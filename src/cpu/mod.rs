@@ -126,6 +126,9 @@ pub struct Cpu {
     /// After a block's chain of body instructions stopped on an `Err`: the address of the
     /// op that failed (see `exec::Chained`).
     pub(crate) chain_stop: usize,
+    /// The instruction count at which the current run's budget ends (set by `run_block`;
+    /// a block looping inside its chain stops there, see `exec::end_or_loop`).
+    pub(crate) run_end: u64,
     /// The fetch context the block links were made in (see `run_blocks`).
     fetch_key: FetchKey,
     code_writes: Vec<CodeWrite>,
@@ -177,6 +180,7 @@ impl Cpu {
             ferr: false,
             cache: BlockCache::new(),
             chain_stop: 0,
+            run_end: 0,
             fetch_key: FetchKey::default(),
             code_writes: Vec::with_capacity(64),
             tlb: mmu::Tlb::default(),
@@ -426,6 +430,7 @@ impl Cpu {
         let Some(last_index) = ops.len().checked_sub(1) else {
             return true;
         };
+        self.run_end = end;
         loop {
             self.icount += block.guest_len as u64;
             // The block runs as one chain (see `exec::Chained`), restarted after a body

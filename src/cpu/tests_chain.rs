@@ -5,7 +5,7 @@ use iced_x86::code_asm::*;
 
 use super::state::ESP;
 use super::testutil::{assemble, load, run_to_halt, with_handler, CODE_ADDR, STACK_TOP};
-use super::CpuModel;
+use super::{CpuModel, Stop};
 
 /// #DE in the middle of a block: the instructions before it ran and are counted, the
 /// faulting one and the rest did not run, and the IP pushed is the DIV's.
@@ -82,4 +82,49 @@ fn a_fused_branch_out_of_the_segment_faults_at_the_branch() {
     assert_eq!(cpu.gpr[0] & 0xFFFF, 1);
     // MOV, CMP, JE (faulted, counted), the handler's HLT.
     assert_eq!(cpu.icount, 4);
+}
+
+/// A block that jumps back to its own start loops inside its chain: it still stops when
+/// the run's budget ends, at the loop's start, having counted every instruction.
+#[test]
+fn a_block_looping_on_itself_stops_when_the_budget_ends() {
+    let code = assemble(32, |a| {
+        let mut l = a.create_label();
+        a.set_label(&mut l).unwrap();
+        a.inc(eax).unwrap();
+        a.dec(ebx).unwrap();
+        a.jmp(l).unwrap();
+    });
+    let mut cpu = load(CpuModel::P6, 32, &code);
+    for budget in [1000, 1, 5000] {
+        let before = cpu.icount;
+        assert_eq!(cpu.run(budget), Stop::Budget);
+        // Blocks of three instructions: the run stops at the first block boundary at or
+        // past the budget.
+        assert!(cpu.icount >= before + budget && cpu.icount < before + budget + 3);
+        assert_eq!(cpu.icount % 3, 0);
+        assert_eq!(cpu.gpr[0] as u64, cpu.icount / 3);
+        assert_eq!(cpu.gpr[3], 0u32.wrapping_sub(cpu.gpr[0]));
+        assert_eq!(cpu.eip, CODE_ADDR);
+    }
+}
+
+/// A tight loop (DEC + JNZ fused, back to the block's start) that patches its own first
+/// instruction: the next iteration runs the patched code.
+#[test]
+fn a_looping_block_that_patches_itself_runs_the_new_code() {
+    let l = CODE_ADDR as i32;
+    let code = assemble(32, |a| {
+        a.mov(al, 1).unwrap(); // l: B0 01 — the immediate at l+1 becomes 5
+        a.add(bl, al).unwrap();
+        a.mov(byte_ptr(l + 1), 5).unwrap();
+        a.dec(ecx).unwrap();
+        a.jnz(CODE_ADDR as u64).unwrap();
+    });
+    let mut cpu = load(CpuModel::P6, 32, &code);
+    cpu.gpr[1] = 3;
+    run_to_halt(&mut cpu);
+    assert_eq!(cpu.gpr[3] & 0xFF, 1 + 5 + 5);
+    // Five instructions per iteration, and the HLT.
+    assert_eq!(cpu.icount, 16);
 }

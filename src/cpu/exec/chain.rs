@@ -72,9 +72,34 @@ pub(super) fn chain_stopped(cpu: &mut Cpu, op: *const Op, e: Exception) -> Exec 
 /// chain with the handler.
 #[inline(always)]
 pub fn enter_last(cpu: &mut Cpu, op: &Op) -> Exec {
-    cpu.eip = op.ip() as u32;
+    cpu.eip = op.eip;
     cpu.next_eip = op.next_eip;
     Ok(())
+}
+
+/// The end of a specialised last form: a taken branch back to the block's start (a tight
+/// loop; `Op::loop_len` is set) runs the block again at once while the run's budget
+/// (`Cpu::run_end`) lasts and no code was written, counting its instructions as the run
+/// loop would; anything else ends the chain as `stop_on_err`.
+///
+/// # Safety
+/// As for [`Chained`].
+#[inline(always)]
+pub unsafe fn end_or_loop(cpu: &mut Cpu, op: *const Op, result: Exec) -> Exec {
+    let o = unsafe { &*op };
+    if o.loop_len != 0
+        && result.is_ok()
+        && cpu.next_eip != o.next_eip
+        && cpu.icount < cpu.run_end
+        && !cpu.mem.code_written()
+    {
+        cpu.icount += o.loop_len as u64;
+        // SAFETY: `index` is the op's position in its chain (`Chain::new`), so the first op
+        // is `index` elements back in the same slice.
+        let first = unsafe { op.sub(o.index as usize) };
+        return unsafe { ((*first).chained)(cpu, first) };
+    }
+    stop_on_err(cpu, op, result)
 }
 
 /// The end of a last op's chained form: stops the chain, recording where on an `Err`.
@@ -133,9 +158,23 @@ pub struct Chain(Box<[Op]>);
 impl Chain {
     /// Makes `ops` a chain: the last op in its last form, the others in their body forms
     /// (the generic one for a branch that is not last, which cannot happen in a decoded
-    /// block; the reporting one for those `reports_code_writes` picks).
-    pub fn new(mut ops: Vec<Op>, reports_code_writes: impl Fn(&Op) -> bool) -> Chain {
+    /// block; the reporting one for those `reports_code_writes` picks). The block starts at
+    /// `start_eip` and holds `guest_len` instructions; `keeps_context`: see `Block`. A last
+    /// op whose static branch target is the block's start loops inside the chain (see
+    /// `end_or_loop`).
+    pub fn new(
+        mut ops: Vec<Op>,
+        start_eip: u32,
+        guest_len: u32,
+        keeps_context: bool,
+        reports_code_writes: impl Fn(&Op) -> bool,
+    ) -> Chain {
+        assert!(ops.len() <= u8::MAX as usize, "blocks are short");
         let body = ops.len().saturating_sub(1);
+        for (i, op) in ops.iter_mut().enumerate() {
+            op.index = i as u8;
+            op.loop_len = 0;
+        }
         for op in &mut ops[..body] {
             if reports_code_writes(op) {
                 op.chained = chain_generic_reporting;
@@ -148,6 +187,18 @@ impl Chain {
             if !last.last_form {
                 last.chained = run_last;
                 last.last_form = true;
+            }
+            let target = if last.fused {
+                Some(last.branch_target)
+            } else if last.specialised
+                && (last.is_jcc_short_or_near() || last.is_jmp_short_or_near() || last.is_loop())
+            {
+                Some(last.imm)
+            } else {
+                None
+            };
+            if keeps_context && target == Some(start_eip) && guest_len <= u8::MAX as u32 {
+                last.loop_len = guest_len as u8;
             }
         }
         Chain(ops.into_boxed_slice())

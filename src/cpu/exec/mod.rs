@@ -35,7 +35,7 @@ macro_rules! spec_last {
                 unsafe {
                     let result =
                         $crate::cpu::exec::enter_last(cpu, &*op).and_then(|()| $f(cpu, &*op));
-                    $crate::cpu::exec::stop_on_err(cpu, op, result)
+                    $crate::cpu::exec::end_or_loop(cpu, op, result)
                 }
             }) as $crate::cpu::exec::ChainedBody,
             ends_block: true,
@@ -91,7 +91,7 @@ use std::sync::OnceLock;
 use iced_x86::{Code, CpuidFeature, Instruction, OpKind};
 
 pub use chain::{
-    chain_generic, enter_last, stop_on_err, then_next, then_next_or_slow, Chain, Chained,
+    chain_generic, end_or_loop, enter_last, then_next, then_next_or_slow, Chain, Chained,
     ChainedBody,
 };
 
@@ -125,6 +125,13 @@ pub struct Op {
     chained: Chained,
     /// `chained` is a last form: it runs the op and ends the chain.
     last_form: bool,
+    /// The op's position in its block's chain (set by `Chain::new`).
+    index: u8,
+    /// EIP of the instruction (`instr.ip()`, kept at hand for the last form's `enter_last`).
+    eip: u32,
+    /// For a block's last op whose taken branch leads back to the block's start: the
+    /// block's guest instruction count (else 0), for `end_or_loop`.
+    loop_len: u8,
     /// EIP of the next instruction (wrapped to 16 bits in 16-bit code).
     pub next_eip: u32,
     /// The memory operand uses 32-bit addressing.
@@ -214,6 +221,9 @@ impl Op {
             handler,
             chained: chain_generic,
             last_form: false,
+            index: 0,
+            loop_len: 0,
+            eip: instr.ip() as u32,
             next_eip,
             addr32,
             r0: reg(0),

@@ -126,7 +126,7 @@ fn outcome(cpu: &mut Cpu, r: crate::cpu::Exec) -> String {
 /// The chains `op` runs in: as a body op before a NOP (which leaves the next EIP as `op`
 /// would), unless it is a branch, and alone as a block's last op.
 fn chains(op: &Op, bitness: u32) -> Vec<Chain> {
-    let mut out = vec![Chain::new(vec![op.clone()], |_| false)];
+    let mut out = vec![Chain::new(vec![op.clone()], 0, 1, false, |_| false)];
     if !op.last_form {
         let nop = instrs(bitness, |a| a.nop().unwrap())[0];
         let mut nop = Op::new(
@@ -136,7 +136,7 @@ fn chains(op: &Op, bitness: u32) -> Vec<Chain> {
             bitness == 32,
         );
         nop.next_eip = op.next_eip;
-        out.push(Chain::new(vec![op.clone(), nop], |_| false));
+        out.push(Chain::new(vec![op.clone(), nop], 0, 2, false, |_| false));
     }
     out
 }
@@ -367,7 +367,7 @@ fn fused_compare_and_branch() {
                 Op::new(i, table()[i.code() as usize], i.next_ip() as u32, true)
             });
             let fused = super::fused::fuse(&alu, &jcc).expect("pair not fused");
-            let chain = Chain::new(vec![fused.clone()], |_| false);
+            let chain = Chain::new(vec![fused.clone()], 0, 2, false, |_| false);
             fused_count += 1;
             for case in 0..16 {
                 let seed = rng.next() as u64 | 1;
