@@ -34,8 +34,13 @@ pub struct Block {
     /// physical page, re-checked on every lookup so a changed mapping is noticed.
     pub second_page: Option<(u32, u32)>,
     pub phys_start: u32,
-    /// One past the last byte of the last instruction.
+    /// One past the last byte of the block's first run of instructions (from
+    /// `phys_start`).
     pub phys_end: u32,
+    /// Where the block continues after a direct JMP or CALL it follows (see
+    /// `followable`): the physical byte ranges of the further runs, all on the first page.
+    /// Empty (no allocation) for most blocks.
+    pub more_spans: Vec<(u32, u32)>,
     pub eip: u32,
     pub code32: bool,
     pub valid: bool,
@@ -49,6 +54,15 @@ pub struct Block {
     /// Up to two successors (fall-through and taken branch, or the latest indirect
     /// target), so the common path skips translation and the table.
     links: [Link; 2],
+}
+
+impl Block {
+    /// Whether the block's code bytes (on its first page) meet physical bytes
+    /// `start..end`.
+    pub fn overlaps(&self, start: u32, end: u32) -> bool {
+        let meets = |&(lo, hi): &(u32, u32)| lo < end && hi > start;
+        meets(&(self.phys_start, self.phys_end)) || self.more_spans.iter().any(meets)
+    }
 }
 
 /// A remembered successor of a block: execution continued at `eip` with block `id` in link
@@ -218,7 +232,8 @@ impl BlockCache {
                 )
             }
         };
-        for (page, (start, end)) in [first, last].into_iter().zip(spans) {
+        let more = block.more_spans.iter().map(|&span| (first, span));
+        for (page, (start, end)) in [first, last].into_iter().zip(spans).chain(more) {
             let list = self.pages.entry(page).or_default();
             if list.last() != Some(&id) {
                 list.push(id);
@@ -271,7 +286,7 @@ impl BlockCache {
                 if !b.valid {
                     return false;
                 }
-                if b.phys_start < end && b.phys_end > addr {
+                if b.overlaps(addr, end) {
                     b.valid = false;
                     dropped += 1;
                     return false;
@@ -300,11 +315,16 @@ fn decode_block(cpu: &mut Cpu, phys: u32) -> Result<Block, Exception> {
     let mut ops = Vec::with_capacity(8);
     let mut ip = start_eip;
     let mut second_page = None;
-    let start_page = phys >> PAGE_SHIFT;
+    let page_base = phys & !(PAGE_SIZE - 1);
+    let start_page = cs.base.wrapping_add(start_eip) >> PAGE_SHIFT;
+    // The physical byte ranges of the runs of instructions (more than one when the block
+    // follows a JMP or CALL).
+    let mut spans: Vec<(u32, u32)> = Vec::new();
+    let mut span = (phys, phys);
     loop {
-        let offset = ip.wrapping_sub(start_eip) & ip_mask;
-        let phys_ip = phys.wrapping_add(offset);
+        // Every instruction starts on the block's first (linear) page.
         let lin_ip = cs.base.wrapping_add(ip);
+        let phys_ip = page_base | (lin_ip & (PAGE_SIZE - 1));
         // Bytes on the block's page come from `phys`; the rest of a straddling instruction
         // from the next page, translated only if the instruction really reaches it.
         let mut buf = [0u8; 16];
@@ -355,22 +375,40 @@ fn decode_block(cpu: &mut Cpu, phys: u32) -> Result<Block, Exception> {
         let next = ip.wrapping_add(len) & ip_mask;
         let op = Op::new(instr, handler, next, address_size_32(&instr, code32));
         let ends = ends_block(&op.instr);
+        let follow = ends
+            && !straddles
+            && ops.len() + 2 < MAX_BLOCK_LEN
+            && followable(cpu, &op, start_eip, start_page);
+        let target = op.imm;
         ops.push(op);
+        span.1 = phys_ip.wrapping_add(len);
         if straddles {
             second_page = next_page;
             break;
         }
+        if follow {
+            // The block goes on at the branch target, on the same page.
+            spans.push(span);
+            let lin = cs.base.wrapping_add(target);
+            let at = page_base | (lin & (PAGE_SIZE - 1));
+            span = (at, at);
+            ip = target;
+            continue;
+        }
         let wrapped = next < ip || (next == 0 && len > 0);
-        let next_phys = phys.wrapping_add(next.wrapping_sub(start_eip) & ip_mask);
+        let next_lin = cs.base.wrapping_add(next);
         if ends
             || wrapped
             || ops.len() >= MAX_BLOCK_LEN
-            || next_phys >> PAGE_SHIFT != start_page
-            || next_phys & (PAGE_SIZE - 1) == 0
+            || next_lin >> PAGE_SHIFT != start_page
+            || next_lin & (PAGE_SIZE - 1) == 0
         {
             break;
         }
         ip = next;
+    }
+    if span.1 != span.0 || spans.is_empty() {
+        spans.push(span);
     }
     if ops.is_empty() {
         // Only reachable when the first instruction's bytes could not all be fetched and
@@ -384,7 +422,12 @@ fn decode_block(cpu: &mut Cpu, phys: u32) -> Result<Block, Exception> {
             code32,
         ));
     }
-    let phys_end = phys_end_of(&ops, phys, start_eip, ip_mask);
+    let (_, mut phys_end) = spans[0];
+    if phys_end == phys {
+        // Nothing decoded from the first page (see above): one byte stands for the block.
+        phys_end = phys.wrapping_add(1);
+    }
+    let more_spans = spans.split_off(1);
     let keeps_context = ops.last().is_some_and(|op| keeps_fetch_context(&op.instr));
     let guest_len = ops.len() as u32;
     if let [.., first, jcc] = &ops[..] {
@@ -409,22 +452,12 @@ fn decode_block(cpu: &mut Cpu, phys: u32) -> Result<Block, Exception> {
         second_page,
         phys_start: phys,
         phys_end,
+        more_spans,
         eip: start_eip,
         code32,
         valid: true,
         ops,
     })
-}
-
-/// One past the last byte of the block's ops on its first page.
-fn phys_end_of(ops: &[Op], phys: u32, start_eip: u32, ip_mask: u32) -> u32 {
-    match ops.last() {
-        Some(op) => {
-            let offset = (op.ip() as u32).wrapping_sub(start_eip) & ip_mask;
-            phys.wrapping_add(offset).wrapping_add(op.len() as u32)
-        }
-        None => phys.wrapping_add(1),
-    }
 }
 
 /// Whether the memory operand (if any) uses 32-bit addressing.
@@ -453,6 +486,25 @@ fn address_size_32(i: &Instruction, code32: bool) -> bool {
     }
     // No memory operand (LOOP/JCXZ handlers read the count register from their Code).
     code32
+}
+
+/// Whether the block may go on at the target of `op`, a direct near JMP or CALL, instead
+/// of ending with it: the target is on the block's first page (so its bytes are where the
+/// block's are; code writes there are seen like the block's own), inside CS, and not the
+/// block's start (a loop stays a loop, see `exec::end_or_loop`). The branch then runs as
+/// a body instruction that goes on with the next op (see `exec::Chain::new`).
+fn followable(cpu: &Cpu, op: &Op, start_eip: u32, start_page: u32) -> bool {
+    use iced_x86::Code::*;
+    let cs = &cpu.seg[Seg::Cs as usize];
+    let target = op.imm;
+    op.specialised
+        && matches!(
+            op.code(),
+            Jmp_rel8_16 | Jmp_rel16 | Jmp_rel8_32 | Jmp_rel32_32 | Call_rel16 | Call_rel32_32
+        )
+        && target != start_eip
+        && cs.base.wrapping_add(target) >> PAGE_SHIFT == start_page
+        && (cpu.model == CpuModel::I8086 || target <= cs.limit)
 }
 
 /// Whether completing `i` leaves CS, the mode bits, paging and the A20 gate as they were,

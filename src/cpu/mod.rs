@@ -452,9 +452,10 @@ impl Cpu {
                 }
                 // The instruction completed and wrote code pages (the instructions that
                 // can report so; see `exec::chain_generic_reporting`).
-                if self.code_write_hits(block.phys_start, block.phys_end) {
-                    // The rest of the block must be decoded again.
-                    self.stop_in_body(block, i, block.ops[i].next_eip);
+                if self.code_write_hits(block) {
+                    // The rest of the block must be decoded again, from the next op (the
+                    // target, after a JMP or CALL the block follows).
+                    self.stop_in_body(block, i, block.ops[i + 1].ip() as u32);
                     return false;
                 }
                 start = i + 1;
@@ -487,12 +488,12 @@ impl Cpu {
         self.raise(e);
     }
 
-    /// Whether the last write to a code page hit physical bytes `start..end`.
+    /// Whether the last write to a code page hit `block`'s bytes.
     #[inline]
-    fn code_write_hits(&self, start: u32, end: u32) -> bool {
+    fn code_write_hits(&self, block: &Block) -> bool {
         self.mem
             .last_code_write()
-            .is_some_and(|w| w.addr < end && w.addr + w.len > start)
+            .is_some_and(|w| block.overlaps(w.addr, w.addr + w.len))
     }
 
     /// Delivers a #DB trap after an instruction completed, recording why in DR6 (the

@@ -128,3 +128,63 @@ fn a_looping_block_that_patches_itself_runs_the_new_code() {
     // Five instructions per iteration, and the HLT.
     assert_eq!(cpu.icount, 16);
 }
+
+/// A block goes on at the target of a direct JMP and CALL on its page: the instructions
+/// there run in order, the CALL pushes its return address, and a fault there reports the
+/// faulting instruction's own address.
+#[test]
+fn a_block_following_jmp_and_call_runs_the_targets() {
+    let cpu = with_handler(CpuModel::P6, 16, 0, |a| {
+        let mut sub = a.create_label();
+        let mut there = a.create_label();
+        a.mov(ax, 5).unwrap(); //             +0
+        a.jmp(there).unwrap(); //              +3: 2 bytes
+        a.mov(ax, 0x99).unwrap(); //           +5: skipped
+        a.set_label(&mut sub).unwrap();
+        a.inc(bx).unwrap(); //                 +8
+        a.xor(dx, dx).unwrap(); //             +9
+        a.div(cx).unwrap(); //                 +11: #DE (CX = 0)
+        a.set_label(&mut there).unwrap();
+        a.add(ax, 1).unwrap(); //              +13
+        a.call(sub).unwrap(); //               +16: 3 bytes, returns to +19
+        a.mov(ax, 0x77).unwrap();
+    });
+    assert_eq!((cpu.gpr[0] & 0xFFFF, cpu.gpr[3] & 0xFFFF), (6, 1));
+    let stack = cpu.gpr[ESP];
+    // The CALL's return address, then FLAGS, CS and IP of the DIV.
+    assert_eq!(stack, STACK_TOP - 8);
+    assert_eq!(
+        cpu.mem.read_u16(stack),
+        (CODE_ADDR + 11) as u16,
+        "IP of the DIV"
+    );
+    assert_eq!(
+        cpu.mem.read_u16(stack + 6),
+        (CODE_ADDR + 19) as u16,
+        "return address"
+    );
+    // MOV, JMP, ADD, CALL, INC, XOR, DIV, the handler's HLT.
+    assert_eq!(cpu.icount, 8);
+    // One block from the MOV to the DIV, one for the handler.
+    assert_eq!(cpu.cache.live_blocks(), 2);
+}
+
+/// A write to code at the target of a JMP the running block follows is seen: the block
+/// stops and the target runs as written.
+#[test]
+fn a_write_to_the_followed_part_of_a_block_is_seen() {
+    use super::testutil::CODE_ADDR;
+    let t = CODE_ADDR as u16 + 9;
+    let mut code = vec![
+        0xC6, 0x06, 0, 0, 0x22, // mov byte [t+1], 0x22
+        0xEB, 0x02, //             jmp t
+        0xB0, 0x99, //             mov al, 0x99 (skipped)
+        0xB0, 0x11, //             t: mov al, 0x11 → 0x22
+        0xF4,
+    ];
+    code[2..4].copy_from_slice(&(t + 1).to_le_bytes());
+    let mut cpu = load(CpuModel::P6, 16, &code);
+    run_to_halt(&mut cpu);
+    assert_eq!(cpu.gpr[0] & 0xFF, 0x22);
+    assert_eq!(cpu.icount, 4);
+}

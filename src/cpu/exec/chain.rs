@@ -12,8 +12,13 @@
 
 use std::ops::Deref;
 
+use iced_x86::Code;
+
+use super::fast_mem::push;
 use super::Op;
 use crate::cpu::exception::{Exception, Exec};
+use crate::cpu::model::CpuModel;
+use crate::cpu::state::Seg;
 use crate::cpu::Cpu;
 
 /// A body instruction's handler in a block's chain: runs the op `op` points to, then the
@@ -152,6 +157,48 @@ pub(super) unsafe fn chain_generic_reporting(cpu: &mut Cpu, op: *const Op) -> Ex
     }
 }
 
+/// The body form of a direct near JMP the block follows: the next op is the target.
+///
+/// # Safety
+/// As for [`Chained`].
+unsafe fn followed_jmp(cpu: &mut Cpu, op: *const Op) -> Exec {
+    let result = check_target(cpu, unsafe { &*op });
+    unsafe { then_next(cpu, op, result) }
+}
+
+/// The target must still lie inside CS (checked when the block was decoded, but a block
+/// is found again by its address, whatever CS's limit is then).
+#[inline(always)]
+fn check_target(cpu: &Cpu, op: &Op) -> Exec {
+    if cpu.model != CpuModel::I8086 && op.imm > cpu.seg[Seg::Cs as usize].limit {
+        return Err(Exception::gp(0));
+    }
+    Ok(())
+}
+
+/// The body form of a direct near CALL the block follows: pushes the return address
+/// (`SIZE` bytes); the next op is the target. A push that writes a page holding code is
+/// reported (`Exception::CODE_WRITTEN`).
+///
+/// # Safety
+/// As for [`Chained`].
+unsafe fn followed_call<const SIZE: u32>(cpu: &mut Cpu, op: *const Op) -> Exec {
+    let o = unsafe { &*op };
+    if let Err(e) = check_target(cpu, o) {
+        return unsafe { then_next(cpu, op, Err(e)) };
+    }
+    let mut result = push::<SIZE, true, _>(cpu, o, |_, op| op.next_eip);
+    if result == Err(Exception::SLOW_PATH) {
+        result = if SIZE == 2 {
+            cpu.push16(o.next_eip as u16)
+        } else {
+            cpu.push32(o.next_eip)
+        }
+        .and_then(|()| cpu.report_code_writes());
+    }
+    unsafe { then_next(cpu, op, result) }
+}
+
 /// A block's ops, ready to run as one chain (see the module documentation).
 pub struct Chain(Box<[Op]>);
 
@@ -176,10 +223,23 @@ impl Chain {
             op.loop_len = 0;
         }
         for op in &mut ops[..body] {
-            if reports_code_writes(op) {
+            if op.last_form {
+                // A branch in the body: a direct JMP or CALL the block follows (the next
+                // op is at its target), nothing else.
+                op.chained = match op.code() {
+                    Code::Call_rel32_32 => followed_call::<4>,
+                    Code::Call_rel16 => followed_call::<2>,
+                    Code::Jmp_rel8_16
+                    | Code::Jmp_rel16
+                    | Code::Jmp_rel8_32
+                    | Code::Jmp_rel32_32 => followed_jmp,
+                    other => {
+                        debug_assert!(false, "a {other:?} cannot go on inside a block");
+                        chain_generic
+                    }
+                };
+            } else if reports_code_writes(op) {
                 op.chained = chain_generic_reporting;
-            } else if op.last_form {
-                op.chained = chain_generic;
             }
             op.last_form = false;
         }
