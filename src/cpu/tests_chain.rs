@@ -188,3 +188,27 @@ fn a_write_to_the_followed_part_of_a_block_is_seen() {
     assert_eq!(cpu.gpr[0] & 0xFF, 0x22);
     assert_eq!(cpu.icount, 4);
 }
+
+/// A near JMP (a block's last op, in its specialised last form) to a target past the CS
+/// limit: #GP with the JMP's own address pushed.
+#[test]
+fn a_jump_out_of_the_segment_faults_at_the_jump() {
+    let code = assemble(16, |a| {
+        a.inc(ax).unwrap();
+        a.db(&[0xE9, 0x00, 0x10]).unwrap(); // JMP +0x1000: past the limit below
+    });
+    let mut cpu = load(CpuModel::P6, 16, &code);
+    cpu.mem.write_u16(13 * 4, 0x0800);
+    cpu.mem.write_u16(13 * 4 + 2, 0);
+    cpu.mem.write_u8(0x0800, 0xF4);
+    cpu.seg[super::state::Seg::Cs as usize].limit = CODE_ADDR + 0x100;
+    cpu.flush_decode_cache();
+    run_to_halt(&mut cpu);
+    assert_eq!(cpu.eip, 0x0801, "halted in the #GP handler");
+    assert_eq!(cpu.gpr[0] & 0xFFFF, 1);
+    assert_eq!(
+        cpu.mem.read_u16(cpu.gpr[ESP]),
+        (CODE_ADDR + 1) as u16,
+        "IP of the JMP"
+    );
+}

@@ -82,10 +82,33 @@ pub fn enter_last(cpu: &mut Cpu, op: &Op) -> Exec {
     Ok(())
 }
 
+/// `enter_last` for the specialised branch handlers (`spec_last!`): they read EIP only
+/// when they fault, so it is set then (`branch_stopped`), not on every run.
+#[inline(always)]
+pub fn enter_branch(cpu: &mut Cpu, op: &Op) -> Exec {
+    cpu.next_eip = op.next_eip;
+    Ok(())
+}
+
+/// A specialised branch stopped the chain: EIP is its own (a fused op's branch half has
+/// set the branch's already).
+///
+/// # Safety
+/// `op` points to a live op.
+#[cold]
+#[inline(never)]
+unsafe fn branch_stopped(cpu: &mut Cpu, op: *const Op, e: Exception) -> Exec {
+    let o = unsafe { &*op };
+    if !o.fused {
+        cpu.eip = o.eip;
+    }
+    chain_stopped(cpu, op, e)
+}
+
 /// The end of a specialised last form: a taken branch back to the block's start (a tight
 /// loop; `Op::loop_len` is set) runs the block again at once while the run's budget
 /// (`Cpu::run_end`) lasts and no code was written, counting its instructions as the run
-/// loop would; anything else ends the chain as `stop_on_err`.
+/// loop would; anything else ends the chain (with EIP set on an `Err`).
 ///
 /// # Safety
 /// As for [`Chained`].
@@ -104,7 +127,10 @@ pub unsafe fn end_or_loop(cpu: &mut Cpu, op: *const Op, result: Exec) -> Exec {
         let first = unsafe { op.sub(o.index as usize) };
         return unsafe { ((*first).chained)(cpu, first) };
     }
-    stop_on_err(cpu, op, result)
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) => unsafe { branch_stopped(cpu, op, e) },
+    }
 }
 
 /// The end of a last op's chained form: stops the chain, recording where on an `Err`.

@@ -34,7 +34,7 @@ macro_rules! spec_last {
                 // SAFETY: the contract of `Chained`, passed on.
                 unsafe {
                     let result =
-                        $crate::cpu::exec::enter_last(cpu, &*op).and_then(|()| $f(cpu, &*op));
+                        $crate::cpu::exec::enter_branch(cpu, &*op).and_then(|()| $f(cpu, &*op));
                     $crate::cpu::exec::end_or_loop(cpu, op, result)
                 }
             }) as $crate::cpu::exec::ChainedBody,
@@ -91,7 +91,7 @@ use std::sync::OnceLock;
 use iced_x86::{Code, CpuidFeature, Instruction, OpKind};
 
 pub use chain::{
-    chain_generic, end_or_loop, enter_last, then_next, then_next_or_slow, Chain, Chained,
+    chain_generic, end_or_loop, enter_branch, then_next, then_next_or_slow, Chain, Chained,
     ChainedBody,
 };
 
