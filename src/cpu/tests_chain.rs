@@ -59,6 +59,20 @@ fn a_fault_in_the_last_instruction_of_a_block() {
     assert_eq!(cpu.icount, 4);
 }
 
+/// Runs 16-bit `code` with CS's limit just past it and a #GP handler (a HLT at 0x0800),
+/// until that handler halts.
+fn run_to_general_protection(code: &[u8]) -> super::Cpu {
+    let mut cpu = load(CpuModel::P6, 16, code);
+    cpu.mem.write_u16(13 * 4, 0x0800);
+    cpu.mem.write_u16(13 * 4 + 2, 0);
+    cpu.mem.write_u8(0x0800, 0xF4);
+    cpu.seg[super::state::Seg::Cs as usize].limit = CODE_ADDR + 0x100;
+    cpu.flush_decode_cache();
+    run_to_halt(&mut cpu);
+    assert_eq!(cpu.eip, 0x0801, "halted in the #GP handler");
+    cpu
+}
+
 /// A compare-and-branch fused into a block's last op whose branch target lies beyond the
 /// CS limit: #GP at the branch, with the compare done and counted.
 #[test]
@@ -68,15 +82,7 @@ fn a_fused_branch_out_of_the_segment_faults_at_the_branch() {
         a.cmp(eax, 1).unwrap();
         a.db(&[0x0F, 0x84, 0x00, 0x10]).unwrap(); // JE +0x1000: past the limit below
     });
-    let mut cpu = load(CpuModel::P6, 16, &code);
-    // #GP handler at 0x0800: HLT. CS limit just past the code.
-    cpu.mem.write_u16(13 * 4, 0x0800);
-    cpu.mem.write_u16(13 * 4 + 2, 0);
-    cpu.mem.write_u8(0x0800, 0xF4);
-    cpu.seg[super::state::Seg::Cs as usize].limit = CODE_ADDR + 0x100;
-    cpu.flush_decode_cache();
-    run_to_halt(&mut cpu);
-    assert_eq!(cpu.eip, 0x0801, "halted in the #GP handler");
+    let cpu = run_to_general_protection(&code);
     let je = CODE_ADDR + code.windows(2).position(|w| w == [0x0F, 0x84]).unwrap() as u32;
     assert_eq!(cpu.mem.read_u16(cpu.gpr[ESP]), je as u16, "IP of the JE");
     assert_eq!(cpu.gpr[0] & 0xFFFF, 1);
@@ -197,14 +203,7 @@ fn a_jump_out_of_the_segment_faults_at_the_jump() {
         a.inc(ax).unwrap();
         a.db(&[0xE9, 0x00, 0x10]).unwrap(); // JMP +0x1000: past the limit below
     });
-    let mut cpu = load(CpuModel::P6, 16, &code);
-    cpu.mem.write_u16(13 * 4, 0x0800);
-    cpu.mem.write_u16(13 * 4 + 2, 0);
-    cpu.mem.write_u8(0x0800, 0xF4);
-    cpu.seg[super::state::Seg::Cs as usize].limit = CODE_ADDR + 0x100;
-    cpu.flush_decode_cache();
-    run_to_halt(&mut cpu);
-    assert_eq!(cpu.eip, 0x0801, "halted in the #GP handler");
+    let cpu = run_to_general_protection(&code);
     assert_eq!(cpu.gpr[0] & 0xFFFF, 1);
     assert_eq!(
         cpu.mem.read_u16(cpu.gpr[ESP]),
