@@ -57,11 +57,16 @@ pub struct Block {
 }
 
 impl Block {
-    /// Whether the block's code bytes (on its first page) meet physical bytes
-    /// `start..end`.
+    /// Whether the block's code bytes meet physical bytes `start..end`: those on its first
+    /// page, and the tail of a last instruction that straddles into another page (up to 15
+    /// bytes from that page's start).
     pub fn overlaps(&self, start: u32, end: u32) -> bool {
         let meets = |&(lo, hi): &(u32, u32)| lo < end && hi > start;
-        meets(&(self.phys_start, self.phys_end)) || self.more_spans.iter().any(meets)
+        meets(&(self.phys_start, self.phys_end))
+            || self.more_spans.iter().any(meets)
+            || self
+                .second_page
+                .is_some_and(|(_, p2)| meets(&(p2, p2 + 15)))
     }
 }
 

@@ -320,3 +320,32 @@ fn push_sp_on_the_8086_patching_its_block_is_seen() {
     run_to_halt(&mut cpu);
     assert_eq!(cpu.gpr[1] & 0xFFFF, (a + 5) as u32);
 }
+
+/// An instruction that straddles into a page mapped to a physical page that does not follow
+/// its first one: a write to its tail there drops its block.
+#[test]
+fn writes_to_the_tail_of_a_straddling_instruction_are_seen() {
+    let mut cpu = paged(0x10000);
+    for s in Seg::ALL {
+        cpu.load_seg_real(s, 0);
+    }
+    cpu.set_flat32();
+    // Linear 0x401000 → physical 0x30000 (not 0x11000).
+    cpu.mem.write_u32(0x9004, 0x30007);
+    cpu.flush_tlb(false);
+    // 0x400FFD: mov eax, 0x11223344 — its last two bytes on the second page.
+    cpu.mem.load(0x10FFD, &[0xB8, 0x44, 0x33]);
+    cpu.mem.load(0x30000, &[0x22, 0x11]);
+    // 0x401002: mov byte [0x401000], 0x55 / dec ecx / jnz 0x400FFD / hlt
+    cpu.mem.load(
+        0x30002,
+        &[
+            0xC6, 0x05, 0x00, 0x10, 0x40, 0x00, 0x55, 0x49, 0x75, 0xF1, 0xF4,
+        ],
+    );
+    cpu.gpr[1] = 2;
+    cpu.eip = 0x40_0FFD;
+    cpu.flush_decode_cache();
+    super::testutil::run_to_halt(&mut cpu);
+    assert_eq!((cpu.gpr[0], cpu.gpr[1]), (0x1155_3344, 0));
+}
