@@ -1,7 +1,9 @@
 //! A block's ops as one chain of tail calls. Each [`Op`] carries a chained handler: its
 //! body form runs the instruction and then the next op's chained handler (a tail call, so
 //! the run loop dispatches once per block), its last form runs the instruction as the
-//! block's last (setting EIP and the next EIP first) and ends the chain. Specialised
+//! block's last (setting the next EIP first, and EIP: before the instruction in
+//! `run_last`, only on a fault in the specialised branches' forms) and ends the chain.
+//! Specialised
 //! handlers have their own forms with the handler inlined (`spec!`, `spec_mem!`,
 //! `spec_last!`); the rest run through `chain_generic` and `run_last`.
 //!
@@ -71,10 +73,10 @@ pub(super) fn chain_stopped(cpu: &mut Cpu, op: *const Op, e: Exception) -> Exec 
     Err(e)
 }
 
-/// The start of a block's last op in the chain: EIP and the next EIP are set only here
-/// (the body ops leave the block only by a fault, which knows its own EIP, or by a write to
-/// the block's code, and none of them reads `next_eip`). Always `Ok`; a `Result` only to
-/// chain with the handler.
+/// The start of a block's last op in the chain (`run_last`): EIP and the next EIP are set
+/// only by the last op (the body ops leave the block only by a fault, which knows its own
+/// EIP, or by a write to the block's code, and none of them reads `next_eip`). Always `Ok`;
+/// a `Result` only to chain with the handler.
 #[inline(always)]
 pub fn enter_last(cpu: &mut Cpu, op: &Op) -> Exec {
     cpu.eip = op.eip;
