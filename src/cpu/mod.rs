@@ -416,7 +416,8 @@ impl Cpu {
     ///
     /// The block's instructions are counted when it starts (the handlers that read the count
     /// all end blocks) and uncounted if it stops early. EIP and the next EIP are set only
-    /// by the last instruction's chained form (`exec::enter_last`), the one that may
+    /// by the last instruction's chained form (`exec::enter_last`; the specialised branches
+    /// set EIP only when they fault, `exec::enter_branch`), the one that may
     /// transfer control: the others leave the block only by a fault (whose EIP is their
     /// own) or by a write to the block's own code (which changes no context), and none of
     /// them reads `next_eip` (a fault sets it).

@@ -3,9 +3,8 @@
 //! the run loop dispatches once per block), its last form runs the instruction as the
 //! block's last (setting the next EIP first, and EIP: before the instruction in
 //! `run_last`, only on a fault in the specialised branches' forms) and ends the chain.
-//! Specialised
-//! handlers have their own forms with the handler inlined (`spec!`, `spec_mem!`,
-//! `spec_last!`); the rest run through `chain_generic` and `run_last`.
+//! Specialised handlers have their own forms with the handler inlined (`spec!`,
+//! `spec_mem!`, `spec_last!`); the rest run through `chain_generic` and `run_last`.
 //!
 //! The step from one op to the next is a pointer increment inside the block's op slice: the
 //! one place with `unsafe`. A [`Chain`] is built only by [`Chain::new`], which gives its last
@@ -16,11 +15,10 @@ use std::ops::Deref;
 
 use iced_x86::Code;
 
+use super::fast_flow::check_target;
 use super::fast_mem::push;
 use super::Op;
 use crate::cpu::exception::{Exception, Exec};
-use crate::cpu::model::CpuModel;
-use crate::cpu::state::Seg;
 use crate::cpu::Cpu;
 
 /// A body instruction's handler in a block's chain: runs the op `op` points to, then the
@@ -185,45 +183,28 @@ pub(super) unsafe fn chain_generic_reporting(cpu: &mut Cpu, op: *const Op) -> Ex
     }
 }
 
-/// The body form of a direct near JMP the block follows: the next op is the target.
+/// The body form of a direct near JMP the block follows: the next op is the target, which
+/// must still lie inside CS (checked when the block was decoded, but a block is found
+/// again by its address, whatever CS's limit is then).
 ///
 /// # Safety
 /// As for [`Chained`].
 unsafe fn followed_jmp(cpu: &mut Cpu, op: *const Op) -> Exec {
-    let result = check_target(cpu, unsafe { &*op });
+    let result = check_target(cpu, unsafe { (*op).imm });
     unsafe { then_next(cpu, op, result) }
 }
 
-/// The target must still lie inside CS (checked when the block was decoded, but a block
-/// is found again by its address, whatever CS's limit is then).
-#[inline(always)]
-fn check_target(cpu: &Cpu, op: &Op) -> Exec {
-    if cpu.model != CpuModel::I8086 && op.imm > cpu.seg[Seg::Cs as usize].limit {
-        return Err(Exception::gp(0));
-    }
-    Ok(())
-}
-
-/// The body form of a direct near CALL the block follows: pushes the return address
-/// (`SIZE` bytes); the next op is the target. A push that writes a page holding code is
-/// reported (`Exception::CODE_WRITTEN`).
+/// The body form of a direct near CALL the block follows: checks the target as
+/// `followed_jmp` does and pushes the return address (`SIZE` bytes, through the stack
+/// skeleton the PUSH handlers use, which reports writes to pages holding code); the next
+/// op is the target.
 ///
 /// # Safety
 /// As for [`Chained`].
 unsafe fn followed_call<const SIZE: u32>(cpu: &mut Cpu, op: *const Op) -> Exec {
     let o = unsafe { &*op };
-    if let Err(e) = check_target(cpu, o) {
-        return unsafe { then_next(cpu, op, Err(e)) };
-    }
-    let mut result = push::<SIZE, true, _>(cpu, o, |_, op| op.next_eip);
-    if result == Err(Exception::SLOW_PATH) {
-        result = if SIZE == 2 {
-            cpu.push16(o.next_eip as u16)
-        } else {
-            cpu.push32(o.next_eip)
-        }
-        .and_then(|()| cpu.report_code_writes());
-    }
+    let result =
+        check_target(cpu, o.imm).and_then(|()| push::<SIZE, false, _>(cpu, o, |_, op| op.next_eip));
     unsafe { then_next(cpu, op, result) }
 }
 

@@ -13,7 +13,7 @@ use crate::cpu::Cpu;
 
 /// A near branch target must lie inside CS (the 8086 has no limit).
 #[inline(always)]
-fn check_target(cpu: &Cpu, target: u32) -> Exec {
+pub(super) fn check_target(cpu: &Cpu, target: u32) -> Exec {
     if cpu.model != CpuModel::I8086 && target > cpu.seg[Seg::Cs as usize].limit {
         return Err(Exception::gp(0));
     }
